@@ -66,6 +66,8 @@ export const CATALOGUE = {
   NC3005: row('input', 'unsupported program type {type} for this engine'),
   NC3010: row('internal', 'the running kernel is not available as an oracle: {reason}'),
   NC3011: row('invalid', 'the kernel refused to load the program: {reason}'),
+  NC3012: row('internal', 'the kernel runner failed: {reason}'),
+  NC3013: row('input', 'no kernel attach type is known for {attach} (program type {type})'),
 
   // --- usage ---
   NC8001: row('usage', '{reason}'),
