@@ -142,6 +142,7 @@ export interface BpfProgram {
   /** Expected attach type when the section name implies one (e.g. 'ingress'). */
   attachType?: string;
   /** Linked instructions: the entry function, then each called .text subprogram appended, calls rebased. */
+  /** One entry per slot: an ld_imm64 (slots 2, imm2 set) is followed by a filler entry (code 0, all fields 0, slots 1). */
   insns: Insn[];
   /** Raw little-endian bytes of `insns` as the kernel wants them (relocated: src_reg/imm as libbpf sets them before fds are known). */
   bytes: Uint8Array;
