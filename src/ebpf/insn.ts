@@ -2,9 +2,9 @@
  * One eBPF instruction slot as it sits in the object, decoded into fields.
  *
  * An ld_imm64 occupies two slots; the decoder returns it as one Insn with
- * `imm64` set and `slots = 2`, and the following slot is not returned
- * separately. Instruction indices everywhere in nicoff are slot indices, the
- * way the kernel and llvm-objdump count them.
+ * `imm2` set and `slots = 2` at index i, followed by an all-zero filler Insn at
+ * i + 1 (decode.ts, ldImm64Filler). Instruction indices everywhere in nicoff
+ * are therefore slot indices, the way the kernel and llvm-objdump count them.
  */
 export interface Insn {
   /** The opcode byte. */
