@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { loadObject } from '../../ebpf/load-object.js';
+import { listProgram } from '../../ebpf/program-listing.js';
+import { readInputFile } from '../input-files.js';
+import { printData, printJson, style, type GlobalOptions } from '../output.js';
+import { selectPrograms } from '../select-programs.js';
+
+export function registerDisasm(program: Command): void {
+  program
+    .command('disasm')
+    .description('disassemble the programs of an eBPF object (llvm-objdump-19 syntax)')
+    .argument('<object>', 'eBPF ELF object built by clang')
+    .option('--prog <name>', 'only this program')
+    .option('--source', 'show the source line (from BTF line info) above each group of instructions')
+    .option('--alu32', 'print as `llvm-objdump-19 -d --mattr=+alu32` does (w registers for sub-word memory ops, 32-bit atomics decoded)')
+    .action(function (this: Command, file: string) {
+      const opts = this.optsWithGlobals() as GlobalOptions & { prog?: string; source?: boolean; alu32?: boolean };
+      const obj = loadObject(readInputFile(file), { path: file });
+      const progs = selectPrograms(obj, opts.prog);
+      const result = progs.map((p) => ({ name: p.name, section: p.section, type: p.type, insns: listProgram(p, obj.maps, { alu32: !!opts.alu32 }) }));
+      if (opts.json) return printJson({ file, programs: result });
+      const out: string[] = [];
+      for (const p of result) {
+        out.push(`${style.heading(`Disassembly of ${p.name}`)} (section ${p.section}, ${p.type}):`);
+        let lastSource = '';
+        for (const l of p.insns) {
+          if (l.function) out.push('', `${l.function}:`);
+          if (opts.source && l.source) {
+            const key = `${l.source.file}:${l.source.line}`;
+            if (key !== lastSource) {
+              out.push(style.dim(`; ${l.source.text.trim()}`) + style.dim(`  [${key}]`));
+              lastSource = key;
+            }
+          }
+          out.push(`${String(l.pc).padStart(8)}:\t${l.bytes}\t${l.text}` + (l.comment ? style.dim(`\t; ${l.comment}`) : ''));
+        }
+        out.push('');
+      }
+      printData(out.join('\n'));
+    });
+}
