@@ -8,7 +8,7 @@ import { configureColour, reportFailure, type GlobalOptions } from './output.js'
 import { EXIT } from '../diagnostics/diagnostic.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerDisasm } from './commands/disasm.js';
-// RUN_IMPORT
+import { registerRun } from './commands/run.js';
 
 const EXIT_HELP = `
 Exit status:
@@ -33,7 +33,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInspect(program);
   registerDisasm(program);
-  // RUN_REGISTER
+  registerRun(program);
   for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_HELP);
   program.hook('preAction', (_this, action) => configureColour(action.optsWithGlobals() as GlobalOptions));
   return program;
