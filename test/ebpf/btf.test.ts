@@ -1,8 +1,7 @@
 import { describe, test, expect } from '@jest/globals';
 import { Btf, BTF_KIND } from '../../src/ebpf/btf.js';
 import { parseElf } from '../../src/ebpf/elf.js';
-import { NicoffError } from '../../src/diagnostics/diagnostic.js';
-import { fixtureNames, fixturePath, readFixture, run, toolAvailable } from '../fixtures/objects/oracle.js';
+import { codeOf, fixtureNames, fixturePath, readFixture, run, toolAvailable } from '../fixtures/objects/oracle.js';
 
 const withBpftool = toolAvailable('bpftool') ? test : test.skip;
 
@@ -129,16 +128,6 @@ function synthBtf(typeWords: number[], strings: string): Uint8Array {
   typeWords.forEach((w, i) => dv.setUint32(24 + i * 4, w >>> 0, true));
   out.set(strBytes, 24 + typeLen);
   return out;
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof NicoffError) return e.diagnostic.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 describe('Btf on hostile input', () => {

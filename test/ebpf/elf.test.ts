@@ -1,7 +1,6 @@
 import { describe, test, expect } from '@jest/globals';
 import { parseElf, SHT, STT, STB } from '../../src/ebpf/elf.js';
-import { NicoffError } from '../../src/diagnostics/diagnostic.js';
-import { fixtureNames, fixturePath, readFixture, run, toolAvailable } from '../fixtures/objects/oracle.js';
+import { codeOf, fixtureNames, fixturePath, readFixture, run, toolAvailable } from '../fixtures/objects/oracle.js';
 
 const READELF = 'llvm-readelf-19';
 const haveReadelf = toolAvailable(READELF);
@@ -13,16 +12,6 @@ const SECTION_TYPE_NAMES: Record<number, string> = {
 };
 const SYMBOL_TYPE_NAMES: Record<number, string> = { [STT.NOTYPE]: 'NOTYPE', [STT.OBJECT]: 'OBJECT', [STT.FUNC]: 'FUNC', [STT.SECTION]: 'SECTION', [STT.FILE]: 'FILE' };
 const BIND_NAMES: Record<number, string> = { [STB.LOCAL]: 'LOCAL', [STB.GLOBAL]: 'GLOBAL', [STB.WEAK]: 'WEAK' };
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof NicoffError) return e.diagnostic.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 describe('parseElf against llvm-readelf-19', () => {
   for (const name of fixtureNames()) {

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { findProgram, loadObject } from '../../src/ebpf/load-object.js';
 import { parseElf } from '../../src/ebpf/elf.js';
 import type { BpfObject, BpfProgram } from '../../src/ebpf/bpf-object.js';
-import { NicoffError } from '../../src/diagnostics/diagnostic.js';
-import { fixturePath, kernelAvailable, readFixture, run, toolAvailable } from '../fixtures/objects/oracle.js';
+import { codeOf, fixturePath, kernelAvailable, readFixture, run, toolAvailable } from '../fixtures/objects/oracle.js';
 
 const OBJDUMP = 'llvm-objdump-19';
 const READELF = 'llvm-readelf-19';
@@ -16,16 +15,6 @@ const withKernel = kernelAvailable() ? test : test.skip;
 
 function load(name: string): BpfObject {
   return loadObject(readFixture(name), { path: fixturePath(name) });
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof NicoffError) return e.diagnostic.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 interface DumpedInsn {
