@@ -12,9 +12,10 @@
  *   use) when an insert finds the map full. The kernel's LRU works on per-CPU
  *   lists in batches, so which entry it drops can differ; with fewer live
  *   entries than max_entries both behave like a plain hash.
- * - Updating an existing hash element overwrites the value in place; the
- *   kernel swaps in a new element, so a pointer taken before the update keeps
- *   seeing the old bytes there until the element is reused.
+ * - Updating an existing (non-per-CPU) hash element swaps in a new value
+ *   region as the kernel swaps in a new element, so a pointer taken before
+ *   the update keeps seeing the old bytes; the last STALE_KEPT replaced
+ *   regions stay readable (the kernel reuses freed elements at some point).
  */
 import { MAP_TYPE, type MapDef } from '../bpf-object.js';
 import { AddressSpace, type Region } from './address-space.js';
@@ -36,6 +37,9 @@ export const BPF_F_LOCK = 4;
 
 /** Region ids 1..RESERVED_REGIONS-1 belong to one run (ctx, packet, stacks, scratch). */
 export const RESERVED_REGIONS = 16;
+
+/** How many replaced hash elements stay readable (see MapRuntime.retire). */
+const STALE_KEPT = 256;
 
 interface HashEntry {
   key: Uint8Array;
@@ -230,8 +234,23 @@ export class MapRuntime {
     if (mode === BPF_EXIST && !e) return -ENOENT;
     const lru = t === MAP_TYPE.lru_hash || t === MAP_TYPE.lru_percpu_hash;
     if (e) {
-      const cpusToWrite = m.percpu ? (allCpus ? [...Array(this.cpus).keys()] : [cpu]) : [0];
-      for (const c of cpusToWrite) e.values[c].bytes.set(value.subarray(0, m.def.valueSize));
+      if (m.percpu) {
+        // Per-CPU values are copied in place (pcpu_copy_value).
+        const cpusToWrite = allCpus ? [...Array(this.cpus).keys()] : [cpu];
+        for (const c of cpusToWrite) e.values[c].bytes.set(value.subarray(0, m.def.valueSize));
+      } else {
+        // The kernel links a new element in and frees the old one to its free
+        // list (htab_map_update_elem, trie_update_elem): a pointer looked up
+        // before the update keeps reading the old bytes (checked with
+        // BPF_PROG_TEST_RUN on 6.18, test/oracle/fixtures/helper_returns.c).
+        const old = e.values[0];
+        const bytes = new Uint8Array(m.stride || 8);
+        bytes.set(value.subarray(0, m.def.valueSize));
+        const fresh = this.space.add('map_value', `value of map ${m.def.name}`, bytes, true);
+        fresh.hi = m.def.valueSize;
+        e.values[0] = fresh;
+        this.retire(old);
+      }
       if (lru) {
         hash.delete(k);
         hash.set(k, e);
@@ -272,6 +291,18 @@ export class MapRuntime {
     if (!m.hash!.has(k)) return -ENOENT;
     this.dropHashEntry(m, k);
     return 0;
+  }
+
+  /**
+   * Old elements replaced by an update stay readable for a while, as in the
+   * kernel where they sit on the free list until reused; the oldest of more
+   * than STALE_KEPT are dropped (a pointer to them then faults instead of
+   * aliasing whatever the kernel would have reused the memory for).
+   */
+  private readonly stale: Region[] = [];
+  private retire(region: Region): void {
+    this.stale.push(region);
+    if (this.stale.length > STALE_KEPT) this.space.remove(this.stale.shift()!.id);
   }
 
   private dropHashEntry(m: MapState, k: string): void {

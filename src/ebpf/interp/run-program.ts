@@ -15,7 +15,7 @@ import { helperById } from '../helpers.js';
 import { AddressSpace, MemoryFault, type Region } from './address-space.js';
 import { bpfPrintf } from './bpf-printf.js';
 import { csumFrom32To16, csumPartialWords, csumReplace2, csumReplace4, csumReplaceByDiff } from './checksum.js';
-import { E2BIG, EINVAL, type MapRuntime, type PerfRecord } from './map-runtime.js';
+import { E2BIG, EINVAL, ENOENT, type MapRuntime, type PerfRecord } from './map-runtime.js';
 import {
   PacketBuffer,
   SkbContext,
@@ -85,6 +85,8 @@ interface Decoded {
   imm: Int32Array;
   /** ALU64/JMP K operand: imm sign-extended to 64 bits, unsigned. */
   immS64: bigint[];
+  /** Load/store displacement: off as a BigInt (saves a BigInt allocation per memory access). */
+  offB: bigint[];
   /** ld_imm64 value, resolved at run time for map references. */
   imm64: bigint[];
 }
@@ -103,6 +105,7 @@ function decode(prog: BpfProgram): Decoded {
     off: new Int16Array(n),
     imm: new Int32Array(n),
     immS64: new Array(n),
+    offB: new Array(n),
     imm64: new Array(n),
   };
   for (let i = 0; i < n; i++) {
@@ -113,6 +116,7 @@ function decode(prog: BpfProgram): Decoded {
     d.off[i] = insn.off;
     d.imm[i] = insn.imm;
     d.immS64[i] = BigInt.asUintN(64, BigInt(insn.imm));
+    d.offB[i] = BigInt(d.off[i]);
     d.imm64[i] = (BigInt((insn.imm2 ?? 0) >>> 0) << 32n) | BigInt(insn.imm >>> 0);
   }
   decodedCache.set(prog, d);
@@ -125,11 +129,59 @@ function bswap(v: bigint, bits: number): bigint {
   return out;
 }
 
+/**
+ * The 8 stack frames of a run on `space`. They are allocated once per address
+ * space and zeroed at the start of every run (runs on one MapRuntime never
+ * overlap and nothing keeps a frame past its run): allocating 8 off-heap
+ * 512-byte buffers per run was most of the cost of a short program.
+ */
+const stackFrameCache = new WeakMap<AddressSpace, Region[]>();
+
+function stackFrames(space: AddressSpace): Region[] {
+  let frames = stackFrameCache.get(space);
+  if (!frames) {
+    frames = [];
+    for (let i = 0; i < MAX_FRAMES; i++) frames.push(space.add('stack', `stack frame ${i}`, new Uint8Array(STACK_SIZE), true, STACK_REGION0 + i));
+    stackFrameCache.set(space, frames);
+    return frames;
+  }
+  for (const frame of frames) {
+    frame.bytes.fill(0);
+    frame.lo = 0;
+    frame.hi = STACK_SIZE;
+    frame.writable = true;
+    space.regions[frame.id] = frame;
+  }
+  return frames;
+}
+
+/**
+ * The XDP frame's page on `space`, allocated once and zeroed for every run
+ * (test_run's page is zeroed too); the run's output is a copy (slice).
+ */
+const xdpPageCache = new WeakMap<AddressSpace, Uint8Array>();
+
+function xdpPage(space: AddressSpace): Uint8Array {
+  let page = xdpPageCache.get(space);
+  if (!page) xdpPageCache.set(space, (page = new Uint8Array(XDP_PAGE)));
+  else page.fill(0);
+  return page;
+}
+
+/**
+ * Backing bytes of regions whose bytes are never read or written: the xdp_md
+ * region (its accessor answers every load and refuses every store, and
+ * helpers refuse ctx memory) and the empty function-pointer region. Shared so
+ * a run does not allocate (and materialise for its DataView) fresh buffers.
+ */
+const XDP_MD_BYTES = new Uint8Array(24);
+const NO_BYTES = new Uint8Array(0);
+
 /** The state of one run. */
 class Machine {
   readonly regs: bigint[] = new Array(11).fill(0n);
   readonly space: AddressSpace;
-  readonly stacks: Region[] = [];
+  readonly stacks: Region[];
   depth = 0;
   insns = 0;
   tailCalls = 0;
@@ -156,9 +208,8 @@ class Machine {
     readonly cpu: number,
   ) {
     this.space = maps.space;
-    for (let i = 0; i < MAX_FRAMES; i++)
-      this.stacks.push(this.space.add('stack', `stack frame ${i}`, new Uint8Array(STACK_SIZE), true, STACK_REGION0 + i));
-    const fn = this.space.add('scratch', 'function pointers', new Uint8Array(0), false, FUNC_REGION);
+    this.stacks = stackFrames(this.space);
+    const fn = this.space.add('scratch', 'function pointers', NO_BYTES, false, FUNC_REGION);
     fn.hi = 0;
   }
 
@@ -201,7 +252,7 @@ class Machine {
     const baseDepth = this.depth;
     const frames: { ret: number; saved: bigint[] }[] = [];
     let d = this.cur;
-    let { code, dst, src, off, imm, immS64 } = d;
+    let { code, dst, src, off, imm, immS64, offB } = d;
     let n = code.length;
     let pc = startPc;
     const limit = this.limit;
@@ -297,7 +348,7 @@ class Machine {
               const next = this.tailCall();
               if (next) {
                 d = this.cur = next;
-                ({ code, dst, src, off, imm, immS64 } = d);
+                ({ code, dst, src, off, imm, immS64, offB } = d);
                 n = code.length;
                 frames.length = 0;
                 pc = 0;
@@ -335,23 +386,23 @@ class Machine {
           }
 
           // ---------- loads ----------
-          case 0x61: r[rd] = space.load((r[src[pc]] + BigInt(off[pc])) & M64, 4); break;
-          case 0x69: r[rd] = space.load((r[src[pc]] + BigInt(off[pc])) & M64, 2); break;
-          case 0x71: r[rd] = space.load((r[src[pc]] + BigInt(off[pc])) & M64, 1); break;
-          case 0x79: r[rd] = space.load((r[src[pc]] + BigInt(off[pc])) & M64, 8); break;
-          case 0x81: r[rd] = BigInt.asUintN(64, BigInt.asIntN(32, space.load((r[src[pc]] + BigInt(off[pc])) & M64, 4))); break;
-          case 0x89: r[rd] = BigInt.asUintN(64, BigInt.asIntN(16, space.load((r[src[pc]] + BigInt(off[pc])) & M64, 2))); break;
-          case 0x91: r[rd] = BigInt.asUintN(64, BigInt.asIntN(8, space.load((r[src[pc]] + BigInt(off[pc])) & M64, 1))); break;
+          case 0x61: r[rd] = space.load((r[src[pc]] + offB[pc]) & M64, 4); break;
+          case 0x69: r[rd] = space.load((r[src[pc]] + offB[pc]) & M64, 2); break;
+          case 0x71: r[rd] = space.load((r[src[pc]] + offB[pc]) & M64, 1); break;
+          case 0x79: r[rd] = space.load((r[src[pc]] + offB[pc]) & M64, 8); break;
+          case 0x81: r[rd] = BigInt.asUintN(64, BigInt.asIntN(32, space.load((r[src[pc]] + offB[pc]) & M64, 4))); break;
+          case 0x89: r[rd] = BigInt.asUintN(64, BigInt.asIntN(16, space.load((r[src[pc]] + offB[pc]) & M64, 2))); break;
+          case 0x91: r[rd] = BigInt.asUintN(64, BigInt.asIntN(8, space.load((r[src[pc]] + offB[pc]) & M64, 1))); break;
 
           // ---------- stores ----------
-          case 0x62: space.store((r[rd] + BigInt(off[pc])) & M64, 4, immS64[pc]); break;
-          case 0x6a: space.store((r[rd] + BigInt(off[pc])) & M64, 2, immS64[pc]); break;
-          case 0x72: space.store((r[rd] + BigInt(off[pc])) & M64, 1, immS64[pc]); break;
-          case 0x7a: space.store((r[rd] + BigInt(off[pc])) & M64, 8, immS64[pc]); break;
-          case 0x63: space.store((r[rd] + BigInt(off[pc])) & M64, 4, r[src[pc]]); break;
-          case 0x6b: space.store((r[rd] + BigInt(off[pc])) & M64, 2, r[src[pc]]); break;
-          case 0x73: space.store((r[rd] + BigInt(off[pc])) & M64, 1, r[src[pc]]); break;
-          case 0x7b: space.store((r[rd] + BigInt(off[pc])) & M64, 8, r[src[pc]]); break;
+          case 0x62: space.store((r[rd] + offB[pc]) & M64, 4, immS64[pc]); break;
+          case 0x6a: space.store((r[rd] + offB[pc]) & M64, 2, immS64[pc]); break;
+          case 0x72: space.store((r[rd] + offB[pc]) & M64, 1, immS64[pc]); break;
+          case 0x7a: space.store((r[rd] + offB[pc]) & M64, 8, immS64[pc]); break;
+          case 0x63: space.store((r[rd] + offB[pc]) & M64, 4, r[src[pc]]); break;
+          case 0x6b: space.store((r[rd] + offB[pc]) & M64, 2, r[src[pc]]); break;
+          case 0x73: space.store((r[rd] + offB[pc]) & M64, 1, r[src[pc]]); break;
+          case 0x7b: space.store((r[rd] + offB[pc]) & M64, 8, r[src[pc]]); break;
 
           // ---------- atomics ----------
           case 0xc3: case 0xdb: case 0xd3: case 0xcb: {
@@ -801,7 +852,11 @@ class Machine {
     data.set(sample);
     data.set(this.pkt.bytes.subarray(this.pkt.data, this.pkt.data + ctxLen), size);
     this.perfEvents.push({ map: m.def.name, index, data });
-    return 0n;
+    // The record is captured, but the return value is the kernel's under
+    // BPF_PROG_TEST_RUN: no perf event is open on the slot (nothing put a perf
+    // fd in the perf_event_array), so __bpf_perf_event_output finds
+    // array->ptrs[index] empty and returns -ENOENT.
+    return -BigInt(ENOENT);
   }
 
   redirectHelper(): bigint {
@@ -1056,7 +1111,7 @@ export function runProgram(
     }
     const maxLen = XDP_PAGE - XDP_HEADROOM - SKB_SHARED_INFO;
     if (packet.length > maxLen) fail('NC3004', { packet: opts.packetNumber ?? 1, len: packet.length, what: `XDP test_run (at most ${maxLen})`, min: 14 });
-    const region = space.add('packet', 'packet', new Uint8Array(XDP_PAGE), true, PACKET_REGION);
+    const region = space.add('packet', 'packet', xdpPage(space), true, PACKET_REGION);
     region.bytes.set(packet, XDP_HEADROOM - metaLen);
     pkt = new PacketBuffer(region, XDP_HEADROOM, packet.length - metaLen);
     pkt.meta = XDP_HEADROOM - metaLen;
@@ -1064,8 +1119,22 @@ export function runProgram(
     xdp = new XdpContext(pkt);
     xdp.ingressIfindex = ingress;
     xdp.rxQueueIndex = rxq;
-    space.add('ctx', 'xdp_md', new Uint8Array(24), false, CTX_REGION).ctx = xdp;
+    space.add('ctx', 'xdp_md', XDP_MD_BYTES, false, CTX_REGION).ctx = xdp;
   } else if (type === 'sched_cls' || type === 'sched_act' || type === 'socket_filter') {
+    // The kernel's skb test_run (bpf_prog_test_run_skb, checked on 6.18) refuses
+    // with EINVAL a frame whose EtherType promises an IPv4 or IPv6 header the
+    // frame does not hold in full: IPv4 below 14 + 20 bytes (IHL is not looked
+    // at), IPv6 below 14 + 40. Other EtherTypes (ARP, VLAN, 802.3) run from 14.
+    const etherType = (packet[12] << 8) | packet[13];
+    const l3 = etherType === 0x0800 ? 20 : etherType === 0x86dd ? 40 : 0;
+    if (packet.length < 14 + l3) {
+      fail('NC3004', {
+        packet: opts.packetNumber ?? 1,
+        len: packet.length,
+        what: `skb test_run with EtherType 0x${etherType.toString(16).padStart(4, '0')} (the ${etherType === 0x0800 ? 'IPv4' : 'IPv6'} header)`,
+        min: 14 + l3,
+      });
+    }
     const region = space.add('packet', 'packet', new Uint8Array(TC_HEADROOM + packet.length + SKB_SHARED_INFO), true, PACKET_REGION);
     region.bytes.set(packet, TC_HEADROOM);
     pkt = new PacketBuffer(region, TC_HEADROOM, packet.length);
