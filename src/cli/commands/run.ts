@@ -88,7 +88,7 @@ export function registerRun(program: Command): void {
           out.push(style.bad(`${summary.errors} packets stopped with an error:`));
           for (const o of summary.outcomes.filter((o) => o.error).slice(0, 10)) out.push(`  ${formatDiagnostic(o.error!)}`);
         }
-        out.push(`eBPF instructions executed: ${summary.insnsExecuted}, ${Math.round(summary.nsPerPacket)} ns per packet on the interpreter`);
+        out.push(`eBPF instructions executed: ${summary.insnsExecuted}; wall time ${((summary.nsPerPacket * summary.packets * repeat) / 1e6).toFixed(1)} ms, warm-up included (npm run bench measures steady state)`);
         const changed = maps.filter((m) => m.nonzero.length);
         if (changed.length) {
           out.push('', style.heading('maps after the run (non-zero entries)'));
