@@ -24,17 +24,8 @@ export function loadExample(name: string): { obj: BpfObject; packets: Uint8Array
   return { obj, packets: cap.packets.map((p) => p.data) };
 }
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../support/seeded-random.js';
+export { seeded };
 
 /**
  * `count` seeded mutations of the capture's packets: truncations (to >= 14

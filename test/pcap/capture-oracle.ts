@@ -63,17 +63,7 @@ export function writeScratch(dir: string, name: string, bytes: Uint8Array | stri
   return path;
 }
 
-/** mulberry32: small, seeded, good enough to pick test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded as seededRandom } from '../support/seeded-random.js';
 
 export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');

@@ -18,17 +18,8 @@ export function loadFixture(file: string): BpfObject {
   return loadObject(new Uint8Array(readFileSync(path)), { path });
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../../support/seeded-random.js';
+export { seeded };
 
 export interface DiffPacket {
   data: Uint8Array;
