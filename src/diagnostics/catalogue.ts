@@ -8,6 +8,8 @@
  *   NC3xxx  execution (reference interpreter, kernel oracle)
  *   NC4xxx  verifier (invalid programs)            -- issue 3
  *   NC5xxx  unsupported on the NFP                  -- issue 3/5
+ *   NC6xxx  NFP microcode (decode, encode, assemble)
+ *   NC7xxx  TLS (key logs, records, decryption)     -- TLS offload issue
  *   NC8xxx  usage (command line)
  *   NC9xxx  internal errors
  *
@@ -51,6 +53,7 @@ export const CATALOGUE = {
   NC1023: row('input', 'the object contains no programs'),
   NC1024: row('input', 'malformed license or version section: {reason}'),
   NC1025: row('input', 'ld_imm64 at instruction {insn} of {section} is relocated against {symbol} in section {target}, which is neither a map nor global data'),
+  NC1026: row('input', 'cannot assemble line {line}: {reason}'),
 
   // --- captures ---
   NC2001: row('input', 'not a pcap or pcapng file (magic {magic})'),
@@ -68,6 +71,19 @@ export const CATALOGUE = {
   NC3011: row('invalid', 'the kernel refused to load the program: {reason}'),
   NC3012: row('internal', 'the kernel runner failed: {reason}'),
   NC3013: row('input', 'no kernel attach type is known for {attach} (program type {type})'),
+
+  // --- NFP microcode ---
+  NC6001: row('input', 'NFP instruction word {word} cannot be decoded: {reason}'),
+  NC6002: row('input', 'cannot assemble NFP instruction "{text}": {reason}'),
+  NC6003: row('internal', 'cannot encode NFP {format} instruction: {reason}'),
+
+  // --- TLS ---
+  NC7001: row('input', 'malformed key log line {line}: {reason}'),
+  NC7002: row('input', 'malformed TLS {what} in {flow}: {reason}'),
+  NC7003: row('input', 'unsupported TLS cipher suite {suite} in {flow}'),
+  NC7004: row('input', 'no key log entry for client random {random} ({flow})'),
+  NC7005: row('input', 'TLS record {record} of {flow} failed authentication'),
+  NC7006: row('input', 'TCP stream {flow} stops at a hole at byte {offset}; {after} captured bytes after it are not reassembled'),
 
   // --- usage ---
   NC8001: row('usage', '{reason}'),
