@@ -17,7 +17,8 @@ import { keyLogFromCaptureSecrets, mergeKeyLogs, parseKeyLog } from '../../src/t
 import { decryptCapture, type TlsSession } from '../../src/tls-offload/software-decrypt.js';
 import { endpointName } from '../../src/tls-offload/tcp-flows.js';
 
-const TRACES = '/work/shared/tls-traces';
+/** Override with NICOFF_TLS_TRACES (for instance to check the skip path). */
+const TRACES = process.env['NICOFF_TLS_TRACES'] ?? '/work/shared/tls-traces';
 
 interface TraceCase {
   capture: string;
@@ -25,6 +26,8 @@ interface TraceCase {
   keyLog?: string;
   /** Server-to-client application records per connection, from the manifest (undefined: not listed there). */
   serverRecords?: number;
+  /** Pre-shared key (hex) for plain-PSK captures, passed to tshark as tls.psk. */
+  psk?: string;
 }
 
 const CASES: TraceCase[] = [
@@ -35,6 +38,7 @@ const CASES: TraceCase[] = [
   { capture: 't13-aes128gcm-loss.pcap', keyLog: 't13-aes128gcm-loss.keylog', serverRecords: 409 },
   { capture: 'public/tls13-rfc8446.pcap', keyLog: 'public/tls13-rfc8446.keys' },
   { capture: 'public/tls12-dsb.pcapng' },
+  { capture: 'public/tls12-aes256gcm.pcap', psk: 'ca19e028a8a372ad2d325f950fcaceed' },
 ];
 
 function tsharkAvailable(): boolean {
@@ -53,6 +57,7 @@ function tshark(args: string[]): string {
 }
 
 function keyLogOptions(trace: TraceCase): string[] {
+  if (trace.psk) return ['-o', `tls.psk:${trace.psk}`];
   return trace.keyLog ? ['-o', `tls.keylog_file:${join(TRACES, trace.keyLog)}`] : [];
 }
 
@@ -98,7 +103,7 @@ function decryptTrace(trace: TraceCase) {
   if (trace.keyLog) logs.push(parseKeyLog(readFileSync(join(TRACES, trace.keyLog), 'utf8'), trace.keyLog));
   const keyLog = mergeKeyLogs(logs);
   expect(keyLog.warnings).toEqual([]);
-  return decryptCapture(capture, { keyLog });
+  return decryptCapture(capture, trace.psk ? { keyLog, psk: Buffer.from(trace.psk, 'hex') } : { keyLog });
 }
 
 function sessionFor(sessions: TlsSession[], node0: string): { session: TlsSession; node0IsClient: boolean } {
@@ -144,4 +149,26 @@ describe('software decryption matches tshark byte for byte', () => {
       expect(ours1.applicationData.equals(followed.node1Bytes)).toBe(true);
     }
   }, 120_000);
+
+  test('a wrong secret fails every tag (NC7005) and yields no plaintext', () => {
+    const capture = readCapture(readFileSync(join(TRACES, 'public/tls13-rfc8446.pcap')));
+    const text = readFileSync(join(TRACES, 'public/tls13-rfc8446.keys'), 'utf8');
+    // Flip the last hex digit of every server application secret.
+    const broken = text.replace(/^(SERVER_TRAFFIC_SECRET_0 \S+ \S*)(\S)$/gm, (_m, head: string, last: string) => head + (last === '0' ? '1' : '0'));
+    const result = decryptCapture(capture, { keyLog: parseKeyLog(broken) });
+    expect(result.sessions.length).toBe(2);
+    for (const session of result.sessions) {
+      expect(session.serverToClient.applicationData.length).toBe(0);
+      expect(session.serverToClient.authFailures.length).toBeGreaterThan(0);
+      expect(session.serverToClient.authFailures.every((d) => d.code === 'NC7005')).toBe(true);
+      expect(session.clientToServer.authFailures).toEqual([]);
+    }
+  });
+
+  test('a capture without its key log is reported as keyless (NC7004)', () => {
+    const capture = readCapture(readFileSync(join(TRACES, 't12-aes128gcm-clean.pcap')));
+    const result = decryptCapture(capture, { keyLog: parseKeyLog('') });
+    expect(result.sessions).toEqual([]);
+    expect(result.problems.map((p) => p.code)).toEqual(['NC7004']);
+  });
 });
