@@ -9,6 +9,7 @@ import { EXIT } from '../diagnostics/diagnostic.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerRun } from './commands/run.js';
+import { registerAsm } from './commands/asm.js';
 
 const EXIT_HELP = `
 Exit status:
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerDisasm(program);
   registerRun(program);
+  registerAsm(program);
   for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_HELP);
   program.hook('preAction', (_this, action) => configureColour(action.optsWithGlobals() as GlobalOptions));
   return program;

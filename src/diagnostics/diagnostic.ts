@@ -13,6 +13,8 @@ export interface DiagnosticLocation {
   file?: string;
   /** Byte offset inside the file (loader, pcap reader). */
   offset?: number;
+  /** 1-based line inside a text input file (assembly, word lists, key logs). */
+  line?: number;
   /** ELF section name, program or map name. */
   section?: string;
   /** eBPF instruction index within the program. */
@@ -94,7 +96,8 @@ export function fail(
 export function formatDiagnostic(d: Diagnostic): string {
   const where: string[] = [];
   const l = d.location;
-  if (l.file) where.push(l.offset !== undefined ? `${l.file}+0x${l.offset.toString(16)}` : l.file);
+  if (l.file) where.push(l.offset !== undefined ? `${l.file}+0x${l.offset.toString(16)}` : l.line !== undefined ? `${l.file}:${l.line}` : l.file);
+  else if (l.line !== undefined) where.push(`line ${l.line}`);
   else if (l.offset !== undefined) where.push(`offset 0x${l.offset.toString(16)}`);
   if (l.section) where.push(`section ${l.section}`);
   if (l.insn !== undefined) where.push(`insn ${l.insn}`);

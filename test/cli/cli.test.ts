@@ -195,3 +195,48 @@ describe('run', () => {
     expect(r.stderr).toMatch(/NC2001/);
   });
 });
+
+describe('disasm --nfp-words and asm, against the kernel JIT golden words', () => {
+  const goldenDir = join(root, '..', 'shared', 'nfp-golden');
+  const present = existsSync(goldenDir);
+  if (!present && process.env.CI === 'true') throw new Error(`CI=true but ${goldenDir} is missing`);
+  if (!present) console.log(`skipped: ${goldenDir} not found`);
+  (present ? test : test.skip)('every loaded word of the six golden programs disassembles to the golden text and assembles back', () => {
+    const programs = readdirSync(goldenDir).filter((f) => f.endsWith('.txt'));
+    expect(programs).toHaveLength(6);
+    for (const f of programs) {
+      // Columns: pc, raw word, loaded word, disassembly, optional `; bpf#N`.
+      const rows = readFileSync(join(goldenDir, f), 'utf8')
+        .split('\n')
+        .filter((l) => /^\s*\d+\s+[0-9a-f]{16}\s+[0-9a-f]{16}\s/.test(l))
+        .map((l) => {
+          const m = /^\s*\d+\s+[0-9a-f]{16}\s+([0-9a-f]{16})\s+(.*?)\s*(;.*)?$/.exec(l)!;
+          return { word: m[1], text: m[2] };
+        });
+      const words = join(tmp, `${f}.words`);
+      writeFileSync(words, rows.map((r) => r.word).join('\n') + '\n');
+      const d = nicoff(['disasm', '--nfp-words', words]);
+      expect(d.status).toBe(0);
+      expect(d.stdout.trimEnd().split('\n')).toEqual(rows.map((r) => r.text));
+      const src = join(tmp, `${f}.s`);
+      writeFileSync(src, d.stdout);
+      const a = nicoff(['asm', src]);
+      expect(a.status).toBe(0);
+      expect(a.stdout.trimEnd().split('\n')).toEqual(rows.map((r) => r.word));
+    }
+  });
+
+  test('a word that is not hexadecimal and a line that does not assemble are coded, with the line', () => {
+    const bad = join(tmp, 'bad.words');
+    writeFileSync(bad, '000f20f003f05bff\nnot-a-word\n');
+    const d = nicoff(['disasm', '--nfp-words', bad]);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/NC6001 \S*bad\.words:2: /);
+    const badAsm = join(tmp, 'bad.s');
+    writeFileSync(badAsm, 'nop\nalu[gprA_0, bogus]\n');
+    const a = nicoff(['asm', badAsm, '-o', join(tmp, 'never.words')]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/NC6002 \S*bad\.s:2: /);
+    expect(existsSync(join(tmp, 'never.words'))).toBe(false);
+  });
+});

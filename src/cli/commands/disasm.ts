@@ -4,17 +4,27 @@ import { listProgram } from '../../ebpf/program-listing.js';
 import { readInputFile } from '../input-files.js';
 import { printData, printJson, style, type GlobalOptions } from '../output.js';
 import { selectPrograms } from '../select-programs.js';
+import { disassembleWordList, formatWord } from '../../nfp-backend/isa/word-list.js';
+import { fail } from '../../diagnostics/diagnostic.js';
 
 export function registerDisasm(program: Command): void {
   program
     .command('disasm')
     .description('disassemble the programs of an eBPF object (llvm-objdump-19 syntax)')
-    .argument('<object>', 'eBPF ELF object built by clang')
+    .argument('[object]', 'eBPF ELF object built by clang')
     .option('--prog <name>', 'only this program')
+    .option('--nfp-words <file>', 'instead: decode NFP instruction words (hexadecimal, one per line) and print one line of NFP assembly per word')
     .option('--source', 'show the source line (from BTF line info) above each group of instructions')
     .option('--alu32', 'print as `llvm-objdump-19 -d --mattr=+alu32` does (w registers for sub-word memory ops, 32-bit atomics decoded)')
-    .action(function (this: Command, file: string) {
-      const opts = this.optsWithGlobals() as GlobalOptions & { prog?: string; source?: boolean; alu32?: boolean };
+    .action(function (this: Command, file: string | undefined) {
+      const opts = this.optsWithGlobals() as GlobalOptions & { prog?: string; source?: boolean; alu32?: boolean; nfpWords?: string };
+      if (opts.nfpWords !== undefined) {
+        if (file !== undefined) fail('NC8001', { reason: 'give either an object or --nfp-words, not both' });
+        const rows = disassembleWordList(new TextDecoder().decode(readInputFile(opts.nfpWords)), opts.nfpWords);
+        if (opts.json) return printJson({ file: opts.nfpWords, words: rows.map((r) => ({ line: r.line, word: formatWord(r.word), text: r.text })) });
+        return printData(rows.map((r) => r.text).join('\n'));
+      }
+      if (file === undefined) fail('NC8001', { reason: 'disasm needs an object file or --nfp-words FILE' });
       const obj = loadObject(readInputFile(file), { path: file });
       const progs = selectPrograms(obj, opts.prog);
       const result = progs.map((p) => ({ name: p.name, section: p.section, type: p.type, insns: listProgram(p, obj.maps, { alu32: !!opts.alu32 }) }));
