@@ -1,6 +1,6 @@
 /**
  * The software decryption path against tshark, the oracle named in
- * /work/shared/tls-traces/MANIFEST.md: for every TCP stream of each trace,
+ * ../shared/tls-traces/MANIFEST.md: for every TCP stream of each trace,
  * the application data we decrypt must equal, byte for byte and per
  * direction, what `tshark -z follow,tls,raw,N` prints.
  *
@@ -18,7 +18,8 @@ import { decryptCapture, type TlsSession } from '../../src/tls-offload/software-
 import { endpointName } from '../../src/tls-offload/tcp-flows.js';
 
 /** Override with NICOFF_TLS_TRACES (for instance to check the skip path). */
-const TRACES = process.env['NICOFF_TLS_TRACES'] ?? '/work/shared/tls-traces';
+// The shared traces sit beside the repository (../shared), as in CI; NICOFF_TLS_TRACES overrides.
+const TRACES = process.env['NICOFF_TLS_TRACES'] ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'tls-traces');
 
 interface TraceCase {
   capture: string;
