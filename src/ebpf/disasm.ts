@@ -220,13 +220,3 @@ export function disassembleInsn(insn: Insn, pc: number, opts: DisasmOptions = {}
       return 'exit';
   }
 }
-
-/** A whole program, one line per slot as llvm-objdump numbers them; filler slots are skipped. */
-export function disassembleProgram(insns: Insn[], opts: DisasmOptions = {}): string[] {
-  const lines: string[] = [];
-  for (let pc = 0; pc < insns.length; pc++) {
-    lines.push(`${String(pc).padStart(8)}:\t${disassembleInsn(insns[pc], pc, opts)}`);
-    if (insns[pc].slots === 2) pc++;
-  }
-  return lines;
-}

@@ -19,16 +19,14 @@ import { MAP_TYPE } from './bpf-object.js';
 import { Btf, BTF_KIND } from './btf.js';
 import { parseBtfExt, type BtfExt } from './btf-ext.js';
 import { parseElf, SHF, SHN_LORESERVE, SHN_UNDEF, SHT, STB, STT, type ElfFile, type ElfRelocation, type ElfSection, type ElfSymbol } from './elf.js';
-import { decodeSlot, encodeSlot, LD_IMM64, type Endian, type Insn } from './insn.js';
+import { decodeSlot, LD_IMM64, type Endian, type Insn } from './insn.js';
+import { BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, isCall, isPseudoCall } from './opcodes.js';
+import { ldImm64Filler } from './decode.js';
+import { encodeProgram } from './encode.js';
 import { programTypeForSection } from './section-types.js';
 
 export const R_BPF = { NONE: 0, R_64_64: 1, ABS64: 2, ABS32: 3, NODYLD32: 4, R_64_32: 10 } as const;
 
-const CALL = 0x85;
-const PSEUDO_CALL = 1;
-const PSEUDO_MAP_FD = 1;
-const PSEUDO_MAP_VALUE = 2;
-const PSEUDO_FUNC = 4;
 /** kernel BPF_F_MMAPABLE and BPF_F_RDONLY_PROG, which libbpf sets on global-data maps. */
 const BPF_F_MMAPABLE = 0x400;
 const BPF_F_RDONLY_PROG = 0x80;
@@ -411,18 +409,13 @@ function decodeSection(s: ElfSection, endian: Endian, loc: { file?: string }): I
       if (i + 1 >= n) fail('NC1020', { section: s.name, offset: i * 8, reason: 'ld_imm64 is missing its second slot' }, { ...loc, section: s.name });
       const second = decodeSlot(s.data, (i + 1) * 8, endian);
       slots[i] = { ...f, imm2: second.imm, slots: 2 };
-      slots[i + 1] = fillerSlot();
+      slots[i + 1] = ldImm64Filler();
       i++;
     } else {
       slots[i] = { ...f, slots: 1 };
     }
   }
   return slots;
-}
-
-/** The entry standing for an ld_imm64's second slot in `insns`. */
-function fillerSlot(): Insn {
-  return { code: 0, dst: 0, src: 0, off: 0, imm: 0, slots: 1 };
 }
 
 function functionAt(cs: CodeSection, slot: number): CodeFunction | undefined {
@@ -468,7 +461,7 @@ function linkProgram(
       // REL keeps the addend in the instruction; RELA carries it explicitly.
       const addend = rel?.addend !== undefined ? Number(BigInt.asIntN(32, rel.addend)) : src.imm;
 
-      if (insn.code === CALL && insn.src === PSEUDO_CALL) {
+      if (isPseudoCall(insn)) {
         let targetSection = cs;
         let targetSlot = slot + addend + 1;
         if (sym) {
@@ -484,7 +477,7 @@ function linkProgram(
         if (!callee) fail('NC1021', { insn: pc, section: secName, target: `${targetSection.elf.name}+${targetSlot * 8}` }, where);
         const calleeAt = place(callee);
         insn.imm = calleeAt + (targetSlot - callee.start) - (pc + 1);
-      } else if (sym && insn.code === CALL) {
+      } else if (sym && isCall(insn)) {
         fail('NC1012', { index: slot, section: secName, reason: 'relocation on a helper call (src_reg 0); externs and kfuncs are not supported' }, where);
       } else if (sym && insn.code === LD_IMM64) {
         if (rel!.type !== R_BPF.R_64_64 && rel!.type !== R_BPF.NONE) {
@@ -500,17 +493,17 @@ function linkProgram(
           const callee = functionAt(tcs, targetSlot);
           if (!callee) fail('NC1021', { insn: pc, section: secName, target: `${tcs.elf.name}+${targetSlot * 8}` }, where);
           const calleeAt = place(callee);
-          insn.src = PSEUDO_FUNC;
+          insn.src = BPF_PSEUDO_FUNC;
           insn.imm = calleeAt + (targetSlot - callee.start) - (pc + 1);
           insn.imm2 = 0;
         } else if (mapAt !== undefined) {
-          insn.src = PSEUDO_MAP_FD;
+          insn.src = BPF_PSEUDO_MAP_FD;
           insn.imm = mapAt;
           insn.imm2 = 0;
           mapRefs.push({ insn: pc, mapIndex: mapAt, kind: 'fd', offset: 0 });
         } else if (dataMap !== undefined) {
           const offset = sym.type === STT.SECTION ? addend : sym.value + addend;
-          insn.src = PSEUDO_MAP_VALUE;
+          insn.src = BPF_PSEUDO_MAP_VALUE;
           insn.imm = dataMap;
           insn.imm2 = offset;
           mapRefs.push({ insn: pc, mapIndex: dataMap, kind: 'value', offset });
@@ -523,7 +516,7 @@ function linkProgram(
       }
       insns.push(insn);
       if (insn.slots === 2) {
-        insns.push(fillerSlot());
+        insns.push(ldImm64Filler());
         k++;
       }
     }
@@ -534,7 +527,8 @@ function linkProgram(
     section: entry.section.elf.name,
     type: 'xdp', // replaced by the caller from the section name
     insns,
-    bytes: encodeProgram(insns),
+    // Little-endian slots, as the kernel on x86 wants them whatever the object's byte order.
+    bytes: encodeProgram(insns, 'le'),
     mapRefs,
     functions: placed.map(({ fn, at }) => ({ name: fn.name, start: at, length: fn.length, section: fn.section.elf.name })),
     lineInfo: new Array(insns.length).fill(undefined),
@@ -550,20 +544,6 @@ function relocationSymbol(elf: ElfFile, rel: ElfRelocation, section: string, whe
     fail('NC1013', { index: rel.offset / 8, section, symbol: sym ? sym.name || `#${rel.symbol}` : `#${rel.symbol}` }, where);
   }
   return sym;
-}
-
-/** Little-endian slots, as the kernel on x86 wants them whatever the object's byte order. */
-function encodeProgram(insns: Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  for (let i = 0; i < insns.length; i++) {
-    const insn = insns[i];
-    encodeSlot(out, i * 8, insn, 'le');
-    if (insn.slots === 2) {
-      encodeSlot(out, (i + 1) * 8, { code: 0, dst: 0, src: 0, off: 0, imm: insn.imm2 ?? 0 }, 'le');
-      i++;
-    }
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- BTF.ext

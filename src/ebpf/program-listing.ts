@@ -7,6 +7,7 @@ import type { BpfProgram, MapDef, SourceLine } from './bpf-object.js';
 import { disassembleInsn } from './disasm.js';
 import { helperById } from './helpers.js';
 import type { Insn } from './insn.js';
+import { isCall, isHelperCall, isPseudoCall, jumpTarget } from './opcodes.js';
 
 export interface ListingRow {
   pc: number;
@@ -18,17 +19,13 @@ export interface ListingRow {
   comment?: string;
 }
 
-const CALL = 0x85;
-
 function annotate(insn: Insn, pc: number, prog: BpfProgram, maps: readonly MapDef[], fnStarts: Map<number, string>): string | undefined {
-  if (insn.code === CALL) {
-    if (insn.src === 0) {
-      const h = helperById(insn.imm);
-      return h ? `bpf_${h.name}#${insn.imm}` : `unknown helper #${insn.imm}`;
-    }
-    if (insn.src === 1) return fnStarts.get(pc + 1 + insn.imm);
-    return undefined;
+  if (isHelperCall(insn)) {
+    const h = helperById(insn.imm);
+    return h ? `bpf_${h.name}#${insn.imm}` : `unknown helper #${insn.imm}`;
   }
+  if (isPseudoCall(insn)) return fnStarts.get(jumpTarget(pc, insn)!);
+  if (isCall(insn)) return undefined;
   if (insn.slots === 2) {
     const ref = prog.mapRefs.find((r) => r.insn === pc);
     if (!ref) return undefined;

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toolAvailable } from '../fixtures/objects/oracle.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'nicoff-cli-'));
@@ -27,13 +28,6 @@ function nicoff(args: string[], env: Record<string, string> = {}) {
     env: cleanEnv(env),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function toolAvailable(tool: string): boolean {
-  const ok = spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-  if (!ok && process.env.CI === 'true') throw new Error(`${tool} is required under CI=true`);
-  if (!ok) console.log(`skipped: ${tool} is not installed`);
-  return ok;
 }
 
 beforeAll(() => {

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { loadObject } from '../../ebpf/load-object.js';
+import { findProgram, loadObject } from '../../ebpf/load-object.js';
 import { runCaptureOnInterpreter, type CaptureRunSummary } from '../../ebpf/run-capture.js';
 import { readCapture, truncationDiagnostic, writePcap, xdpFrame, LINKTYPE, LINKTYPE_NAMES } from '../../pcap/index.js';
 import { fail, formatDiagnostic, EXIT } from '../../diagnostics/diagnostic.js';
 import { readInputFile } from '../input-files.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { printData, printJson, printMessage, style, table, type GlobalOptions } from '../output.js';
-import { selectPrograms } from '../select-programs.js';
 
 interface RunOptions extends GlobalOptions {
   pcap: string;
@@ -42,7 +41,7 @@ export function registerRun(program: Command): void {
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1e7) fail('NC8001', { reason: `--repeat must be a whole number from 1 to 10000000, not ${opts.repeat}` });
       const obj = loadObject(readInputFile(file), { path: file });
-      const prog = opts.prog !== undefined ? selectPrograms(obj, opts.prog)[0] : selectPrograms(obj)[0];
+      const prog = findProgram(obj, opts.prog);
       const capture = readCapture(readInputFile(opts.pcap), { file: opts.pcap });
       const frames: Uint8Array[] = [];
       for (const p of capture.packets) {

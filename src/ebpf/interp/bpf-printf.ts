@@ -11,7 +11,7 @@ export interface PrintfResult {
   error?: number;
 }
 
-const EINVAL = 22;
+import { EINVAL } from './map-runtime.js';
 
 function pad(s: string, width: number, left: boolean, zero: boolean): string {
   if (s.length >= width) return s;
