@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolAvailable } from '../fixtures/objects/oracle.js';
+import { writePcap } from '../../src/pcap/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'nicoff-cli-'));
@@ -183,6 +184,22 @@ describe('run', () => {
     expect(j.packets).toBeGreaterThan(0);
   });
 
+  test('a capture of raw IP packets is refused with NC2003: XDP programs take Ethernet frames', () => {
+    const raw = join(tmp, 'raw-ip.pcap');
+    // 20-byte IPv4 header alone; link type 101 (raw IP).
+    writeFileSync(raw, writePcap([{ data: new Uint8Array([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]) }], { linkType: 101 }));
+    const r = nicoff(['run', 'examples/xdp_pass.o', '--pcap', raw]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/NC2003/);
+  });
+
+  test('an output file that cannot be written is NC1001 and leaves nothing behind', () => {
+    const r = nicoff(['run', 'examples/xdp_pass.o', '--pcap', 'examples/xdp_pass.pcap', '--out', join(tmp, 'no-such-dir', 'out.pcap')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/NC1001 .*cannot write/);
+    expect(existsSync(join(tmp, 'no-such-dir'))).toBe(false);
+  });
+
   test('a capture that is not a capture is NC2001', () => {
     const r = nicoff(['run', 'examples/xdp_pass.o', '--pcap', 'examples/xdp_pass.c']);
     expect(r.status).toBe(2);
@@ -218,6 +235,15 @@ describe('disasm --nfp-words and asm, against the kernel JIT golden words', () =
       expect(a.status).toBe(0);
       expect(a.stdout.trimEnd().split('\n')).toEqual(rows.map((r) => r.word));
     }
+  });
+
+  test('disasm takes an object or --nfp-words, exactly one', () => {
+    const none = nicoff(['disasm']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/NC8001: .*--nfp-words/);
+    const both = nicoff(['disasm', 'examples/xdp_pass.o', '--nfp-words', 'examples/xdp_pass.c']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/NC8001: .*not both/);
   });
 
   test('a word that is not hexadecimal and a line that does not assemble are coded, with the line', () => {
