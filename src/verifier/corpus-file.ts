@@ -4,8 +4,9 @@
  * `// key: value` lines, then the instructions in assemble.ts syntax:
  *
  *   // rule: packet access needs a bounds check
- *   // type: xdp
+ *   // type: xdp                       (xdp, sched_cls, sched_act, socket_filter, cgroup_skb, kprobe)
  *   // maps: counters:array:4:8:1      (name:type:key:value:entries; repeatable)
+ *   // license: MIT                    (optional; default GPL, passed to the kernel)
  *   // kernel: reject                  (the live kernel's verdict, recorded)
  *   // kernel-error: invalid access to packet
  *
@@ -20,7 +21,7 @@ import type { Insn } from '../ebpf/insn.js';
 import { PROG_TYPE } from '../ebpf/kernel/kernel-enums.js';
 import type { KernelMapSpec, KernelRunRequest, KernelRunResult } from '../ebpf/kernel/runner-protocol.js';
 
-export type CorpusProgramType = 'xdp' | 'sched_cls' | 'socket_filter';
+export type CorpusProgramType = 'xdp' | 'sched_cls' | 'sched_act' | 'socket_filter' | 'cgroup_skb' | 'kprobe';
 export type KernelVerdict = 'accept' | 'reject';
 
 export interface CorpusMap {
@@ -36,12 +37,14 @@ export interface CorpusCase {
   rule: string;
   type: CorpusProgramType;
   maps: CorpusMap[];
+  /** The license string the program is loaded with (`// license:`; default GPL). */
+  license: string;
   kernel?: KernelVerdict;
   kernelError?: string;
   insns: Insn[];
 }
 
-const PROGRAM_TYPES: readonly CorpusProgramType[] = ['xdp', 'sched_cls', 'socket_filter'];
+const PROGRAM_TYPES: readonly CorpusProgramType[] = ['xdp', 'sched_cls', 'sched_act', 'socket_filter', 'cgroup_skb', 'kprobe'];
 const HEADER_LINE = /^\/\/\s*([a-z-]+):\s*(.*?)\s*$/;
 
 function parseMap(text: string, file: string, line: number): CorpusMap {
@@ -55,7 +58,7 @@ function parseMap(text: string, file: string, line: number): CorpusMap {
 }
 
 export function parseCorpusCase(text: string, file: string): CorpusCase {
-  const corpus: Omit<CorpusCase, 'insns'> = { file, rule: '', type: 'xdp', maps: [] };
+  const corpus: Omit<CorpusCase, 'insns'> = { file, rule: '', type: 'xdp', maps: [], license: 'GPL' };
   let typeSeen = false;
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -78,6 +81,10 @@ export function parseCorpusCase(text: string, file: string): CorpusCase {
         break;
       case 'kernel-error':
         corpus.kernelError = value;
+        break;
+      case 'license':
+        if (value === '') bad('empty license');
+        corpus.license = value;
         break;
       case 'rule':
         corpus.rule = value;
@@ -103,7 +110,7 @@ export function corpusRequest(c: CorpusCase): KernelRunRequest {
   }));
   return {
     progType: PROG_TYPE[c.type as ProgramType],
-    license: 'GPL',
+    license: c.license,
     insns: encodeAssembled(c.insns),
     maps,
     logLevel: 1,
@@ -119,7 +126,8 @@ export function corpusRequest(c: CorpusCase): KernelRunRequest {
 export function kernelErrorLine(log: string): string {
   const lines = log
     .split('\n')
-    .map((l) => l.trim())
+    // A message printed without its newline runs into the statistics line that follows.
+    .map((l) => l.replace(/processed \d+ insns \(limit \d+\).*$/, '').trim())
     .filter((l) => l !== '' && !/^processed \d+ insns/.test(l) && !/^(verification time|cur state:|old state:)/.test(l));
   return lines.at(-1) ?? '';
 }

@@ -24,7 +24,7 @@ const cases = readdirSync(CORPUS_DIR)
 
 describe('verifier corpus files', () => {
   test('there are cases, each with a rule and a recorded verdict', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(60);
+    expect(cases.length).toBeGreaterThanOrEqual(300);
     for (const c of cases) {
       expect({ file: c.file, rule: c.rule !== '', kernel: c.kernel !== undefined }).toEqual({ file: c.file, rule: true, kernel: true });
       if (c.kernel === 'reject') expect({ file: c.file, hasError: !!c.kernelError }).toEqual({ file: c.file, hasError: true });
@@ -48,6 +48,16 @@ describe('verifier corpus files', () => {
   test('the error line skips the statistics and the loop state dump', () => {
     const log = 'infinite loop detected at insn 1\ncur state: R0=0\nold state: R0=0\nprocessed 3 insns (limit 1000000)\n';
     expect(kernelErrorLine(log)).toBe('infinite loop detected at insn 1');
+    // A message the kernel prints without a newline runs into the statistics.
+    const glued = 'expected prog array map for tail callprocessed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0\n';
+    expect(kernelErrorLine(glued)).toBe('expected prog array map for tail call');
+  });
+
+  test('the license header reaches the kernel request (default GPL)', () => {
+    const mit = parseCorpusCase('// type: sched_act\n// license: Dual BSD/GPL\nr0 = 0x0\nexit\n', 'lic.bpf');
+    expect(mit.license).toBe('Dual BSD/GPL');
+    expect(corpusRequest(mit).license).toBe('Dual BSD/GPL');
+    expect(corpusRequest(parseCorpusCase('// type: xdp\nr0 = 0x0\nexit\n', 'gpl.bpf')).license).toBe('GPL');
   });
 });
 
