@@ -12,8 +12,8 @@ export interface VerifyInput {
   type: ProgramType;
   /** Slot-indexed, linked instructions (ld_imm64 followed by its filler). ld_imm64 src 1/2 carry the map index in imm. */
   insns: Insn[];
-  /** Maps by index, as ld_imm64 references them. */
-  maps: readonly Pick<MapDef, 'name' | 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags' | 'readOnly' | 'inner'>[];
+  /** Maps by index, as ld_imm64 references them. initialValue: loads from a frozen read-only map (.rodata) at a constant offset read it, as the kernel does. */
+  maps: readonly Pick<MapDef, 'name' | 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags' | 'readOnly' | 'inner' | 'initialValue'>[];
   license: string;
   /** Source line per instruction index, where BTF line info has one. */
   lineInfo: readonly (SourceLine | undefined)[];
