@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readAllGroupResults, REPO_ROOT, type GroupResult } from './group-result.js';
 
 /** Groups in the order the doc shows them; groups not listed follow, by name. */
-const GROUP_ORDER = ['loader', 'interp'];
+const GROUP_ORDER = ['loader', 'interp', 'verifier'];
 
 export const BENCHMARKS_DOC = join(REPO_ROOT, 'docs', 'BENCHMARKS.md');
 

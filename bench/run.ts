@@ -8,10 +8,12 @@ import { regenerateBenchmarksDoc } from './benchmarks-doc.js';
 import { REPO_ROOT, writeGroupResult, type GroupResult } from './group-result.js';
 import { runInterpGroup } from './interp.js';
 import { runLoaderGroup } from './loader.js';
+import { runVerifierGroup } from './verifier.js';
 
 const GROUPS: Record<string, () => GroupResult | Promise<GroupResult>> = {
   loader: runLoaderGroup,
   interp: runInterpGroup,
+  verifier: runVerifierGroup,
 };
 
 async function main(): Promise<void> {

@@ -10,6 +10,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerRun } from './commands/run.js';
 import { registerAsm } from './commands/asm.js';
+import { registerVerify } from './commands/verify.js';
 
 const EXIT_HELP = `
 Exit status:
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerDisasm(program);
   registerRun(program);
   registerAsm(program);
+  registerVerify(program);
   for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_HELP);
   program.hook('preAction', (_this, action) => configureColour(action.optsWithGlobals() as GlobalOptions));
   return program;
