@@ -149,6 +149,7 @@ export const CATALOGUE = {
   NC4097: row('invalid', 'instruction {insn} reads R0 of a subprogram that ends without setting it, as a {detail}'),
   NC4098: row('invalid', 'instruction {insn}: {detail}'),
   NC4099: row('invalid', 'instruction {insn} ends a subprogram with R0 holding {kind}; subprograms return scalars'),
+  NC4100: row('invalid', 'instruction {insn} calls helper {helper}, which may sleep, from a program that may not'),
   // (end of abstract-interpretation block)
 
   // --- unsupported on the NFP (src/verifier/nfp-target.ts), NC5001-NC5099 ---

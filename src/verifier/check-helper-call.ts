@@ -410,6 +410,8 @@ export function checkHelperCall(env: VerifierEnv, id: number): HelperCallOutcome
   if (proto.gplOnly && !isGplCompatible(env.input.license)) {
     env.refuse('NC4073', { helper: name, license: env.input.license }, 'cannot call GPL-restricted function from non-GPL compatible program');
   }
+  // Packet programs never run in sleepable context (copy_from_user and kin).
+  if (proto.mightSleep) env.refuse('NC4100', { helper: name }, 'helper call might sleep in a non-sleepable prog');
   const meta: CallMeta = { proto, mapIndex: -1, mapInner: false, refId: 0, releaseRegno: 0, allocSize: 0 };
   proto.args.forEach((kind, i) => checkArg(env, i, kind, meta, name));
   const adjustHeadDelta = id === 44 ? scalarConstValue(env.reg(2).value) : undefined;
