@@ -68,9 +68,9 @@ function kernelVerification(c: DifferentialCase): { usec: number[]; processedIns
 
 function measureSubject(s: Subject) {
   const path = join(REPO_ROOT, s.file);
-  // One probe run sizes the repetitions: slow programs get fewer.
-  const probe = runBenchChild<VerifierTimeAnswer>('verifier-child.ts', ['time', path, s.program, '0', '1']);
-  const slow = probe.verifyMs[0] > 200;
+  // One probe run after a short warm-up (a cold first run is many times slower) sizes the repetitions: slow programs get fewer.
+  const probe = runBenchChild<VerifierTimeAnswer>('verifier-child.ts', ['time', path, s.program, '3', '1']);
+  const slow = probe.verifyMs[0] > 1000;
   const warmup = slow ? 1 : 20;
   const runs = slow ? 5 : 51;
   log(`${s.label}: ${runs} timed verifications after ${warmup} warm-up`);

@@ -1,11 +1,2 @@
-/** Deterministic PRNG (mulberry32) for seeded test inputs, so a failure reproduces from its seed. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for seeded test inputs, so a failure reproduces from its seed: the one the mutation fuzzer uses. */
+export { seededRandom as seeded } from '../../src/verifier/mutate.js';
