@@ -372,7 +372,10 @@ export class Explorer implements VerifierEnv {
         return jumpTarget(i, insn)!;
       case 'may_goto':
         this.jmpsProcessed++;
-        return this.stepMayGoto(i, insn);
+        // Whether the kernel's may_goto loops converge depends on exactly which scalars its
+        // precision tracking has marked by then (widen_imprecise_scalars); nicoff cannot
+        // reproduce that order reliably, and both more and less widening change verdicts.
+        return this.refuse('NC4093', { what: 'may_goto' }, 'may_goto is not modelled');
       case 'call':
         this.jmpsProcessed++;
         return this.stepCall(i, insn);
@@ -560,48 +563,6 @@ export class Explorer implements VerifierEnv {
     return i + 1;
   }
 
-  /**
-   * may_goto: at run time it jumps once a loop budget runs out. The jump is
-   * followed first; the fall-through (one more iteration) is queued with its
-   * depth raised and, against the previous iteration's state, scalars no check
-   * depended on forgotten, so that iterations converge (widen_imprecise_scalars).
-   */
-  private stepMayGoto(i: number, insn: Insn): number {
-    const queued = cloneState(this.state);
-    queued.mayGotoDepth = (this.state.mayGotoDepth ?? 0) + 1;
-    let prev = this.path.parent;
-    if (prev && prev.insn === i && prev.state.mayGotoDepth === this.state.mayGotoDepth) prev = prev.parent;
-    while (prev && !(prev.insn === i && sameCallsites(prev.state, this.state))) prev = prev.parent;
-    if (prev) this.widenImprecise(prev, queued);
-    this.facts.branch(i, true, true);
-    this.push(queued, i + 1, i);
-    return i + 1 + insn.off;
-  }
-
-  private widenImprecise(prev: Checkpoint, cur: VerifierState): void {
-    const ids = new IdMap();
-    const widen = (old: RegState, now: RegState, precise: boolean): RegState | undefined => {
-      if (old.type !== 'scalar' || now.type !== 'scalar' || precise || regsExact(old, now, ids)) return undefined;
-      return UNKNOWN_SCALAR;
-    };
-    prev.state.frames.forEach((of, fr) => {
-      const cf = cur.frames[fr];
-      if (!cf) return;
-      for (let r = 0; r < 11; r++) {
-        const next = widen(of.regs[r], cf.regs[r], prev.allPrecise || ((prev.preciseRegs[fr] ?? 0) & (1 << r)) !== 0);
-        if (next) cf.regs[r] = next;
-      }
-      const slots = Math.min(of.allocated, cf.allocated) / 8;
-      for (let spi = 0; spi < slots; spi++) {
-        const os = slotAt(of, spi);
-        const cs = slotAt(cf, spi);
-        if (!isSpilled(os) || !isSpilled(cs)) continue;
-        const next = widen(os.spilled!, cs.spilled!, prev.allPrecise || (prev.preciseSlots[fr]?.has(spi) ?? false));
-        if (next) cf.slots[spi] = { kinds: cs.kinds, spilled: next };
-      }
-    });
-  }
-
   private stepCall(i: number, insn: Insn): number {
     const args = curFrame(this.state).regs.slice(1, 6);
     if (insn.src === BPF_HELPER_CALL) {
@@ -680,8 +641,7 @@ export class Explorer implements VerifierEnv {
   private isStateVisited(path: Path): boolean {
     const i = path.insn;
     const list = this.explored[i] ?? (this.explored[i] = []);
-    const mayGoto = this.insns[i].code === 0xe5;
-    const forceNew = mayGoto || path.histCount > 40;
+    const forceNew = path.histCount > 40;
     let addNew = forceNew || (this.jmpsProcessed - this.prevJmps >= 2 && this.counters.processed - this.prevProcessed >= 8);
     let count = 0;
     let evicted = 0;
@@ -691,17 +651,8 @@ export class Explorer implements VerifierEnv {
       if (cp.evicted) continue;
       count++;
       if (cp.branches > 0) {
-        // A may_goto loop converges when an iteration adds nothing to an earlier one (compared exactly).
-        if (mayGoto && (cp.state.mayGotoDepth ?? 0) !== (path.state.mayGotoDepth ?? 0) && this.statesEqual(cp, path.state, false, true)) {
-          cp.hits++;
-          // Nothing below this path will now report what it needs: every state on it compares exactly from now on.
-          for (let up = path.parent; up; up = up.parent) up.incomplete = true;
-          if (count > this.counters.maxStatesPerInsn) this.counters.maxStatesPerInsn = count;
-          if (evicted) this.explored[i] = list.filter((c) => !c.evicted);
-          return true;
-        }
         // An ancestor still being explored: only an exact repeat is conclusive.
-        if ((cp.state.mayGotoDepth ?? 0) === (path.state.mayGotoDepth ?? 0) && this.maybeLooping(cp.state, path.state) && this.statesEqual(cp, path.state, true)) {
+        if (this.maybeLooping(cp.state, path.state) && this.statesEqual(cp, path.state, true)) {
           if (this.options.logLevel) {
             this.log.push(`infinite loop detected at insn ${i}`);
             this.log.push(`cur state: ${formatState(this.input, path.state)}`);
@@ -723,8 +674,7 @@ export class Explorer implements VerifierEnv {
       }
       // Misses count only when a state would be added, so a loop keeps states from several iterations.
       if (addNew) cp.misses++;
-      const allowed = mayGoto && cp.branches > 0 ? 64 : 3;
-      if (cp.misses > cp.hits * allowed + allowed) {
+      if (cp.misses > cp.hits * 3 + 3) {
         // Rarely useful: stop comparing against it (it stays in its path's chain).
         cp.evicted = true;
         evicted++;
@@ -750,7 +700,6 @@ export class Explorer implements VerifierEnv {
       preciseRegs: path.state.frames.map(() => 0),
       preciseSlots: path.state.frames.map(() => new Set<number>()),
       allPrecise: this.options.exactFacts || this.unprivileged,
-      incomplete: false,
       hits: 0,
       misses: 0,
       evicted: false,
@@ -805,9 +754,9 @@ export class Explorer implements VerifierEnv {
   }
 
   /** Does the saved state `cp` include `cur` (exact: equal to it)? */
-  private statesEqual(cp: Checkpoint, cur: VerifierState, exact: boolean, rangeWithin = false): boolean {
+  private statesEqual(cp: Checkpoint, cur: VerifierState, exact: boolean): boolean {
     const old = cp.state;
-    const allPrecise = cp.allPrecise || cp.incomplete || rangeWithin;
+    const allPrecise = cp.allPrecise;
     if (old.frames.length !== cur.frames.length) return false;
     const ids = new IdMap();
     if (old.refs.length !== cur.refs.length) return false;
@@ -823,8 +772,7 @@ export class Explorer implements VerifierEnv {
         const ok = exact ? regsExact(of.regs[r], cf.regs[r], ids) : regSafe(of.regs[r], cf.regs[r], (preciseRegs & (1 << r)) !== 0, ids);
         if (!ok) return false;
       }
-      const read = cp.incomplete || rangeWithin ? undefined : cp.readSlots;
-      if (!this.stackSafe(of, cf, exact, allPrecise, cp.preciseSlots[fr], ids, read)) return false;
+      if (!this.stackSafe(of, cf, exact, allPrecise, cp.preciseSlots[fr], ids, cp.readSlots)) return false;
     }
     return true;
   }
@@ -950,11 +898,6 @@ function maxChainDepth(cfg: ControlFlow, insns: readonly Insn[], depth: number[]
     return total;
   };
   return visit(0, 1);
-}
-
-/** Both states are inside the same calls (same_callsites). */
-function sameCallsites(a: VerifierState, b: VerifierState): boolean {
-  return a.frames.length === b.frames.length && a.frames.every((f, k) => f.callsite === b.frames[k].callsite);
 }
 
 /** Field-by-field identity, ids compared as numbers (states_maybe_looping's memcmp). */

@@ -72,12 +72,6 @@ export interface Checkpoint extends Segment {
   preciseSlots: Set<number>[];
   /** Every scalar is precise (backtracking gave up, or the target needs exact facts). */
   allPrecise: boolean;
-  /**
-   * A path below was pruned against a state still being explored (a may_goto
-   * loop converging), so precision and stack read marks may be missing:
-   * compare every scalar exactly and every stack slot.
-   */
-  incomplete: boolean;
   hits: number;
   misses: number;
   evicted: boolean;

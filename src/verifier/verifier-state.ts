@@ -57,8 +57,6 @@ export interface AcquiredRef {
 export interface VerifierState {
   frames: FuncFrame[];
   refs: AcquiredRef[];
-  /** may_goto iterations this path went through (the kernel's may_goto_depth). */
-  mayGotoDepth?: number;
 }
 
 export function newFrame(frameNo: number, callsite: number, subprog: number, uid: number): FuncFrame {
@@ -77,9 +75,7 @@ export function slotKey(uid: number, spi: number): number {
 }
 
 export function cloneState(s: VerifierState): VerifierState {
-  const copy: VerifierState = { frames: s.frames.map(cloneFrame), refs: s.refs.slice() };
-  if (s.mayGotoDepth) copy.mayGotoDepth = s.mayGotoDepth;
-  return copy;
+  return { frames: s.frames.map(cloneFrame), refs: s.refs.slice() };
 }
 
 export function curFrame(s: VerifierState): FuncFrame {

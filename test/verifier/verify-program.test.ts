@@ -329,39 +329,13 @@ describe('exploration', () => {
     expect(two.log.some((l) => /^0: \(61\) .*; R2_w=scalar\(/.test(l))).toBe(true);
   });
 
-  const MAY_GOTO_LOOPS = [
-    {
-      name: 'a may_goto loop whose counter only grows converges by widening',
-      body: 'r0 = 0x0\nmay_goto +0x2\nr0 += 0x1\ngoto -0x3\nexit',
-      kernel: 'accept' as const,
-    },
-    {
-      name: 'a may_goto loop indexing a map value within bounds',
-      body: [
-        '*(u32 *)(r10 - 0x4) = 0x0', 'r2 = r10', 'r2 += -0x4', 'ld_pseudo r1, 0x1, 0x0', 'call 0x1', 'if r0 == 0x0 goto +0xb', 'r9 = r0',
-        'r1 = 0x0', 'r4 = 0x0', 'may_goto +0x7', 'if r1 >= 0x8 goto +0x6', 'r2 = r9', 'r2 += r1', 'r3 = *(u8 *)(r2 + 0x0)', 'r4 += r3',
-        'r1 += 0x1', 'goto -0x8', 'r0 = 0x2', 'exit',
-      ].join('\n'),
-      kernel: 'accept' as const,
-    },
-    {
-      name: 'the same loop without the bound runs off the map value',
-      body: [
-        '*(u32 *)(r10 - 0x4) = 0x0', 'r2 = r10', 'r2 += -0x4', 'ld_pseudo r1, 0x1, 0x0', 'call 0x1', 'if r0 == 0x0 goto +0xb', 'r9 = r0',
-        'r1 = 0x0', 'r4 = 0x0', 'may_goto +0x7', 'r5 = 0x0', 'r2 = r9', 'r2 += r1', 'r3 = *(u8 *)(r2 + 0x0)', 'r4 += r3',
-        'r1 += 0x1', 'goto -0x8', 'r0 = 0x2', 'exit',
-      ].join('\n'),
-      kernel: 'reject' as const,
-    },
-  ];
-
-  for (const loop of MAY_GOTO_LOOPS) {
-    test(loop.name, () => {
-      const c = corpusCase(loop.body, '// type: xdp\n// maps: m:array:4:8:1');
-      expect(verify(c).ok).toBe(loop.kernel === 'accept');
-      if (kernel.ok) expect(runInKernelSync(corpusRequest(c)).loaded).toBe(loop.kernel === 'accept');
-    });
-  }
+  test('may_goto is refused as not modelled', () => {
+    // Whether the kernel's may_goto loops converge depends on which scalars its precision
+    // tracking has marked when it widens; nicoff does not reproduce that (see explore.ts).
+    const r = verify(corpusCase('r0 = 0x0\nmay_goto +0x2\nr0 += 0x1\ngoto -0x3\nexit', '// type: xdp'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('NC4093');
+  });
 
   test('facts: map reference, helper arguments, atomic add, branch, exit value', () => {
     const c = corpusCase(
