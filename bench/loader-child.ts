@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadObject } from '../src/ebpf/load-object.js';
-import type { BpfObject } from '../src/ebpf/bpf-object.js';
+import { measureChildMemory, printAnswer, timeRuns, type ChildMemoryAnswer } from './bench-child.js';
 
 export interface LoaderTimeAnswer {
   mode: 'time';
@@ -19,68 +19,41 @@ export interface LoaderTimeAnswer {
   programsSeen: number;
 }
 
-export interface LoaderMemoryAnswer {
+export interface LoaderMemoryAnswer extends ChildMemoryAnswer {
   mode: 'memory';
   loaded: boolean;
-  /** process.resourceUsage().maxRSS: peak resident set, KiB. */
-  maxRssKiB: number;
-  heapUsedBefore: number;
-  /** After the load with the object still referenced, after a full collection. */
-  heapUsedAfter: number;
   /** The single cold load's duration; absent for the baseline. */
   coldLoadMs?: number;
-}
-
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with --expose-gc');
-  gc();
-  gc();
 }
 
 function timeLoads(path: string, warmup: number, runs: number): LoaderTimeAnswer {
   const bytes = readFileSync(path);
   let programsSeen = 0;
-  for (let i = 0; i < warmup; i++) programsSeen += loadObject(bytes, { path }).programs.length;
-  const loadMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const obj = loadObject(bytes, { path });
-    loadMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+  const loadMs = timeRuns(warmup, runs, () => loadObject(bytes, { path }), (obj) => {
     programsSeen += obj.programs.length;
-  }
+  });
   return { mode: 'time', loadMs, programsSeen };
 }
 
 function measureMemory(path: string, load: boolean): LoaderMemoryAnswer {
   const bytes = readFileSync(path);
-  collectGarbage();
-  const heapUsedBefore = process.memoryUsage().heapUsed;
-  let retained: BpfObject | undefined;
-  let coldLoadMs: number | undefined;
-  if (load) {
-    const start = process.hrtime.bigint();
-    retained = loadObject(bytes, { path });
-    coldLoadMs = Number(process.hrtime.bigint() - start) / 1e6;
-  }
-  collectGarbage();
-  const heapUsedAfter = process.memoryUsage().heapUsed;
+  const m = measureChildMemory(load ? () => loadObject(bytes, { path }) : undefined);
   const answer: LoaderMemoryAnswer = {
     mode: 'memory',
-    loaded: retained !== undefined,
-    maxRssKiB: process.resourceUsage().maxRSS,
-    heapUsedBefore,
-    heapUsedAfter,
+    loaded: m.result !== undefined,
+    maxRssKiB: m.maxRssKiB,
+    heapUsedBefore: m.heapUsedBefore,
+    heapUsedAfter: m.heapUsedAfter,
   };
-  if (coldLoadMs !== undefined) answer.coldLoadMs = coldLoadMs;
+  if (m.workMs !== undefined) answer.coldLoadMs = m.workMs;
   return answer;
 }
 
 const [mode, path, a, b] = process.argv.slice(2);
 if (mode === 'time' && path) {
-  process.stdout.write(`${JSON.stringify(timeLoads(path, Number(a), Number(b)))}\n`);
+  printAnswer(timeLoads(path, Number(a), Number(b)));
 } else if (mode === 'memory' && path && (a === 'load' || a === 'baseline')) {
-  process.stdout.write(`${JSON.stringify(measureMemory(path, a === 'load'))}\n`);
+  printAnswer(measureMemory(path, a === 'load'));
 } else {
   process.stderr.write('usage: loader-child.ts time <object> <warmup> <runs> | memory <object> load|baseline\n');
   process.exitCode = 2;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { loadObject } from '../src/ebpf/load-object.js';
 import type { BpfObject } from '../src/ebpf/bpf-object.js';
-import { runBenchChild } from './bench-child.js';
+import { runBenchChild, runMemoryPairs } from './bench-child.js';
 import { largeXdpSource, type LargeXdpShape } from './gen/large-xdp-source.js';
 import { REPO_ROOT, type BenchFigure, type GroupResult } from './group-result.js';
 import type { LoaderMemoryAnswer, LoaderTimeAnswer } from './loader-child.js';
@@ -93,20 +93,13 @@ function measureObject(target: ObjectUnderTest) {
   const counts = instructionCounts(loadObject(bytes, { path: target.path }));
   log(`${target.label}: timing ${target.runs} loads after ${target.warmup} warm-up loads`);
   const timing = runBenchChild<LoaderTimeAnswer>('loader-child.ts', ['time', target.path, String(target.warmup), String(target.runs)]);
-  const rssGrowthKiB: number[] = [];
-  const baselineRssKiB: number[] = [];
-  const heapGrowth: number[] = [];
-  const coldMs: number[] = [];
-  for (let i = 0; i < MEMORY_PAIRS; i++) {
-    log(`${target.label}: memory pair ${i + 1}/${MEMORY_PAIRS}`);
-    const flags = ['--expose-gc'];
-    const baseline = runBenchChild<LoaderMemoryAnswer>('loader-child.ts', ['memory', target.path, 'baseline'], flags);
-    const loaded = runBenchChild<LoaderMemoryAnswer>('loader-child.ts', ['memory', target.path, 'load'], flags);
-    rssGrowthKiB.push(loaded.maxRssKiB - baseline.maxRssKiB);
-    baselineRssKiB.push(baseline.maxRssKiB);
-    heapGrowth.push(loaded.heapUsedAfter - loaded.heapUsedBefore);
-    if (loaded.coldLoadMs !== undefined) coldMs.push(loaded.coldLoadMs);
-  }
+  const { rssGrowthKiB, baselineRssSpreadKiB, heapGrowth, worked } = runMemoryPairs<LoaderMemoryAnswer>(
+    'loader-child.ts',
+    (load) => ['memory', target.path, load ? 'load' : 'baseline'],
+    MEMORY_PAIRS,
+    (i) => log(`${target.label}: memory pair ${i + 1}/${MEMORY_PAIRS}`),
+  );
+  const coldMs = worked.flatMap((loaded) => (loaded.coldLoadMs !== undefined ? [loaded.coldLoadMs] : []));
   return {
     label: target.label,
     file: target.shownAs,
@@ -117,7 +110,7 @@ function measureObject(target: ObjectUnderTest) {
     coldLoadMs: { median: significant(median(coldMs)), ...roundSpread(coldMs), runs: coldMs.length },
     peakRssGrowthKiB: { median: median(rssGrowthKiB), samples: rssGrowthKiB },
     /** How much the baseline children's own peaks differ: growth below this is noise. */
-    baselineRssSpreadKiB: Math.max(...baselineRssKiB) - Math.min(...baselineRssKiB),
+    baselineRssSpreadKiB,
     retainedHeapBytes: { median: median(heapGrowth), samples: heapGrowth },
   };
 }

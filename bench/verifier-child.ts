@@ -14,6 +14,7 @@ import { parseCorpusCase } from '../src/verifier/corpus-file.js';
 import { verifyInputFromCorpus, verifyInputFromObject } from '../src/verifier/program-input.js';
 import { verifyProgram } from '../src/verifier/verify-program.js';
 import type { VerifyInput, VerifyResult } from '../src/verifier/verify-types.js';
+import { measureChildMemory, printAnswer, timeRuns, type ChildMemoryAnswer } from './bench-child.js';
 
 export interface VerifierTimeAnswer {
   mode: 'time';
@@ -25,14 +26,9 @@ export interface VerifierTimeAnswer {
   totalStates: number;
 }
 
-export interface VerifierMemoryAnswer {
+export interface VerifierMemoryAnswer extends ChildMemoryAnswer {
   mode: 'memory';
   verified: boolean;
-  /** process.resourceUsage().maxRSS: peak resident set, KiB. */
-  maxRssKiB: number;
-  heapUsedBefore: number;
-  /** After the verification with its result still referenced, after a full collection. */
-  heapUsedAfter: number;
 }
 
 function benchInput(path: string, program: string): VerifyInput {
@@ -43,46 +39,31 @@ function benchInput(path: string, program: string): VerifyInput {
   return verifyInputFromObject(obj, prog);
 }
 
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with --expose-gc');
-  gc();
-  gc();
-}
-
 function timeVerification(input: VerifyInput, warmup: number, runs: number): VerifierTimeAnswer {
   let last: VerifyResult | undefined;
-  for (let i = 0; i < warmup; i++) last = verifyProgram(input, { target: 'host' });
-  const verifyMs: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    last = verifyProgram(input, { target: 'host' });
-    verifyMs.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const verifyMs = timeRuns(warmup, runs, () => verifyProgram(input, { target: 'host' }), (r) => {
+    last = r;
+  });
   const stats = last!.stats;
   return { mode: 'time', ok: last!.ok, verifyMs, processedInsns: stats.processedInsns, peakStates: stats.peakStates, totalStates: stats.totalStates };
 }
 
 function measureMemory(input: VerifyInput, verify: boolean): VerifierMemoryAnswer {
-  collectGarbage();
-  const heapUsedBefore = process.memoryUsage().heapUsed;
-  let retained: VerifyResult | undefined;
-  if (verify) retained = verifyProgram(input, { target: 'host' });
-  collectGarbage();
+  const m = measureChildMemory(verify ? () => verifyProgram(input, { target: 'host' }) : undefined);
   return {
     mode: 'memory',
-    verified: retained !== undefined,
-    maxRssKiB: process.resourceUsage().maxRSS,
-    heapUsedBefore,
-    heapUsedAfter: process.memoryUsage().heapUsed,
+    verified: m.result !== undefined,
+    maxRssKiB: m.maxRssKiB,
+    heapUsedBefore: m.heapUsedBefore,
+    heapUsedAfter: m.heapUsedAfter,
   };
 }
 
 const [mode, path, program, a, b] = process.argv.slice(2);
 if (mode === 'time' && path && program) {
-  process.stdout.write(`${JSON.stringify(timeVerification(benchInput(path, program), Number(a), Number(b)))}\n`);
+  printAnswer(timeVerification(benchInput(path, program), Number(a), Number(b)));
 } else if (mode === 'memory' && path && program && (a === 'verify' || a === 'baseline')) {
-  process.stdout.write(`${JSON.stringify(measureMemory(benchInput(path, program), a === 'verify'))}\n`);
+  printAnswer(measureMemory(benchInput(path, program), a === 'verify'));
 } else {
   process.stderr.write('usage: verifier-child.ts time <file> <program|-> <warmup> <runs> | memory <file> <program|-> verify|baseline\n');
   process.exitCode = 2;

@@ -21,7 +21,7 @@ import {
   selectMutationParents,
   type DifferentialCase,
 } from '../src/verifier/differential.js';
-import { runBenchChild } from './bench-child.js';
+import { runBenchChild, runMemoryPairs } from './bench-child.js';
 import { REPO_ROOT, type BenchFigure, type GroupResult } from './group-result.js';
 import { machineFacts } from './machine-facts.js';
 import { median, significant, spread } from './statistics.js';
@@ -75,16 +75,11 @@ function measureSubject(s: Subject) {
   const runs = slow ? 5 : 51;
   log(`${s.label}: ${runs} timed verifications after ${warmup} warm-up`);
   const timing = runBenchChild<VerifierTimeAnswer>('verifier-child.ts', ['time', path, s.program, String(warmup), String(runs)]);
-  const rssGrowthKiB: number[] = [];
-  const baselineRssKiB: number[] = [];
-  const heapGrowth: number[] = [];
-  for (let i = 0; i < MEMORY_PAIRS; i++) {
-    const baseline = runBenchChild<VerifierMemoryAnswer>('verifier-child.ts', ['memory', path, s.program, 'baseline'], ['--expose-gc']);
-    const verified = runBenchChild<VerifierMemoryAnswer>('verifier-child.ts', ['memory', path, s.program, 'verify'], ['--expose-gc']);
-    rssGrowthKiB.push(verified.maxRssKiB - baseline.maxRssKiB);
-    baselineRssKiB.push(baseline.maxRssKiB);
-    heapGrowth.push(verified.heapUsedAfter - verified.heapUsedBefore);
-  }
+  const { rssGrowthKiB, baselineRssSpreadKiB, heapGrowth } = runMemoryPairs<VerifierMemoryAnswer>(
+    'verifier-child.ts',
+    (verify) => ['memory', path, s.program, verify ? 'verify' : 'baseline'],
+    MEMORY_PAIRS,
+  );
   log(`${s.label}: ${KERNEL_LOADS} kernel loads at log level 4`);
   const kernel = kernelVerification(s.case);
   const nicoffMs = median(timing.verifyMs);
@@ -105,7 +100,7 @@ function measureSubject(s: Subject) {
       totalStates: timing.totalStates,
       peakStates: timing.peakStates,
       peakRssGrowthKiB: median(rssGrowthKiB),
-      baselineRssSpreadKiB: Math.max(...baselineRssKiB) - Math.min(...baselineRssKiB),
+      baselineRssSpreadKiB,
       retainedHeapBytes: median(heapGrowth),
     },
     kernel: { loaded: kernel.loaded, medianUsec: median(kernel.usec), loads: KERNEL_LOADS, processedInsns: kernel.processedInsns },

@@ -27,6 +27,8 @@ import {
   type Ipv6ExtensionHeader,
   type VlanTagSpec,
 } from '../src/pcap/index.js';
+// mulberry32, shared with the fuzzer: the committed captures depend on its exact output.
+import { seededRandom } from '../src/verifier/mutate.js';
 
 /** Whether tshark should dissect a packet cleanly, or it is cut/runt on purpose. */
 export type PacketIntent = 'valid' | 'malformed';
@@ -37,18 +39,6 @@ export interface ExamplePacket {
   intent: PacketIntent;
   /** One line on what the packet exercises. */
   note: string;
-}
-
-/** mulberry32 */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const START_NS = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z

@@ -126,23 +126,54 @@ function markKnown32(r: Reg, v: bigint): void {
   r.s32min = r.s32max = asS32(v);
 }
 
-function markUnbounded64(r: Reg): void {
-  r.umin = 0n;
-  r.umax = U64_MAX;
-  r.smin = S64_MIN;
-  r.smax = S64_MAX;
+/**
+ * One width of the state: the low 32-bit subregister or the full 64 bits.
+ * The kernel runs the same algorithms on both (scalar32_* / scalar_*) with
+ * different limits and fields; a Width names them so each is written once.
+ */
+interface Width {
+  readonly bits: 32 | 64;
+  readonly uMax: bigint;
+  readonly sMin: bigint;
+  readonly sMax: bigint;
+  readonly umin: 'u32min' | 'umin';
+  readonly umax: 'u32max' | 'umax';
+  readonly smin: 's32min' | 'smin';
+  readonly smax: 's32max' | 'smax';
+  readonly asU: (v: bigint) => bigint;
+  readonly asS: (v: bigint) => bigint;
+  /** This width's bits of a tnum, and a tnum with them replaced by `bits`. */
+  readonly tnumOf: (t: Tnum) => Tnum;
+  readonly withTnum: (t: Tnum, bits: Tnum) => Tnum;
+  readonly isConst: (t: Tnum) => boolean;
+  /** The kernel's __mark_reg32_known / ___mark_reg_known. */
+  readonly markKnown: (r: Reg, v: bigint) => void;
 }
 
-function markUnbounded32(r: Reg): void {
-  r.u32min = 0n;
-  r.u32max = U32_MAX;
-  r.s32min = S32_MIN;
-  r.s32max = S32_MAX;
+const W32: Width = {
+  bits: 32, uMax: U32_MAX, sMin: S32_MIN, sMax: S32_MAX,
+  umin: 'u32min', umax: 'u32max', smin: 's32min', smax: 's32max',
+  asU: asU32, asS: asS32,
+  tnumOf: tnumSubreg, withTnum: tnumWithSubreg, isConst: tnumSubregIsConst, markKnown: markKnown32,
+};
+
+const W64: Width = {
+  bits: 64, uMax: U64_MAX, sMin: S64_MIN, sMax: S64_MAX,
+  umin: 'umin', umax: 'umax', smin: 'smin', smax: 'smax',
+  asU: asU64, asS: asS64,
+  tnumOf: (t) => t, withTnum: (_t, bits) => bits, isConst: tnumIsConst, markKnown,
+};
+
+function markUnboundedAt(w: Width, r: Reg): void {
+  r[w.umin] = 0n;
+  r[w.umax] = w.uMax;
+  r[w.smin] = w.sMin;
+  r[w.smax] = w.sMax;
 }
 
 function markUnbounded(r: Reg): void {
-  markUnbounded64(r);
-  markUnbounded32(r);
+  markUnboundedAt(W64, r);
+  markUnboundedAt(W32, r);
 }
 
 // ---------------------------------------------------------------------------
@@ -216,40 +247,36 @@ function deduceBounds32(r: Reg): void {
     r.s32min = max(r.s32min, asS32(r.smin));
     r.s32max = min(r.s32max, asS32(r.smax));
   }
-  if (asS32(r.u32min) <= asS32(r.u32max)) {
-    r.s32min = max(r.s32min, asS32(r.u32min));
-    r.s32max = min(r.s32max, asS32(r.u32max));
-  }
-  if (asU32(r.s32min) <= asU32(r.s32max)) {
-    r.u32min = max(r.u32min, asU32(r.s32min));
-    r.u32max = min(r.u32max, asU32(r.s32max));
-  } else if (r.u32max < asU32(r.s32min)) {
-    // s32 range wraps through the sign boundary; u32 meets only its non-negative end.
-    r.s32min = asS32(r.u32min);
-    r.u32max = min(r.u32max, asU32(r.s32max));
-  } else if (asU32(r.s32max) < r.u32min) {
-    // ... or only its negative end.
-    r.s32max = asS32(r.u32max);
-    r.u32min = max(r.u32min, asU32(r.s32min));
-  }
+  deduceSignedUnsigned(W32, r);
 }
 
-/** s64 <-> u64. */
-function deduceBounds64(r: Reg): void {
-  if (asS64(r.umin) <= asS64(r.umax)) {
-    r.smin = max(r.smin, asS64(r.umin));
-    r.smax = min(r.smax, asS64(r.umax));
+/** Signed <-> unsigned bounds within one width (on locals: this runs several times per sync). */
+function deduceSignedUnsigned(w: Width, r: Reg): void {
+  const { asU, asS } = w;
+  let umin = r[w.umin];
+  let umax = r[w.umax];
+  let smin = r[w.smin];
+  let smax = r[w.smax];
+  if (asS(umin) <= asS(umax)) {
+    smin = max(smin, asS(umin));
+    smax = min(smax, asS(umax));
   }
-  if (asU64(r.smin) <= asU64(r.smax)) {
-    r.umin = max(r.umin, asU64(r.smin));
-    r.umax = min(r.umax, asU64(r.smax));
-  } else if (r.umax < asU64(r.smin)) {
-    r.smin = asS64(r.umin);
-    r.umax = min(r.umax, asU64(r.smax));
-  } else if (asU64(r.smax) < r.umin) {
-    r.smax = asS64(r.umax);
-    r.umin = max(r.umin, asU64(r.smin));
+  if (asU(smin) <= asU(smax)) {
+    umin = max(umin, asU(smin));
+    umax = min(umax, asU(smax));
+  } else if (umax < asU(smin)) {
+    // The signed range wraps through the sign boundary; the unsigned one meets only its non-negative end.
+    smin = asS(umin);
+    umax = min(umax, asU(smax));
+  } else if (asU(smax) < umin) {
+    // ... or only its negative end.
+    smax = asS(umax);
+    umin = max(umin, asU(smin));
   }
+  r[w.umin] = umin;
+  r[w.umax] = umax;
+  r[w.smin] = smin;
+  r[w.smax] = smax;
 }
 
 /** 64-bit bounds from the 32-bit ones. */
@@ -274,7 +301,7 @@ function deduceMixedBounds(r: Reg): void {
 
 function deduceBounds(r: Reg): void {
   deduceBounds32(r);
-  deduceBounds64(r);
+  deduceSignedUnsigned(W64, r);
   deduceMixedBounds(r);
 }
 
@@ -400,198 +427,91 @@ export function scalarEquals(a: ScalarRange, b: ScalarRange): boolean {
 // ALU
 // ---------------------------------------------------------------------------
 
-function addRanges32(d: Reg, s: ScalarRange): void {
-  const smin = d.s32min + s.s32min;
-  const smax = d.s32max + s.s32max;
-  if (smin < S32_MIN || smin > S32_MAX || smax < S32_MIN || smax > S32_MAX) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
+/** Signed bounds [lo, hi], or the whole signed range if either end overflowed. */
+function setSignedOrUnbounded(w: Width, d: Reg, lo: bigint, hi: bigint): void {
+  if (lo < w.sMin || lo > w.sMax || hi < w.sMin || hi > w.sMax) {
+    d[w.smin] = w.sMin;
+    d[w.smax] = w.sMax;
   } else {
-    d.s32min = smin;
-    d.s32max = smax;
-  }
-  // If every sum wraps, or none does, the wrapped ends still bound the result.
-  const umin = d.u32min + s.u32min;
-  const umax = d.u32max + s.u32max;
-  if (umin <= U32_MAX && umax > U32_MAX) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
-  } else {
-    d.u32min = asU32(umin);
-    d.u32max = asU32(umax);
+    d[w.smin] = lo;
+    d[w.smax] = hi;
   }
 }
 
-function addRanges64(d: Reg, s: ScalarRange): void {
-  const smin = d.smin + s.smin;
-  const smax = d.smax + s.smax;
-  if (smin < S64_MIN || smin > S64_MAX || smax < S64_MIN || smax > S64_MAX) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
+function addRanges(w: Width, d: Reg, s: ScalarRange): void {
+  setSignedOrUnbounded(w, d, d[w.smin] + s[w.smin], d[w.smax] + s[w.smax]);
+  // If every sum wraps, or none does, the wrapped ends still bound the result
+  // (probed: [-10, -1] + 20 gives [10, 19], both ends wrap).
+  const umin = d[w.umin] + s[w.umin];
+  const umax = d[w.umax] + s[w.umax];
+  if (umin <= w.uMax && umax > w.uMax) {
+    d[w.umin] = 0n;
+    d[w.umax] = w.uMax;
   } else {
-    d.smin = smin;
-    d.smax = smax;
-  }
-  // Probed: [-10, -1] + 20 gives [10, 19] (both ends wrap).
-  const umin = d.umin + s.umin;
-  const umax = d.umax + s.umax;
-  if (umin <= U64_MAX && umax > U64_MAX) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin = asU64(umin);
-    d.umax = asU64(umax);
+    d[w.umin] = w.asU(umin);
+    d[w.umax] = w.asU(umax);
   }
 }
 
-function subRanges32(d: Reg, s: ScalarRange): void {
-  const smin = d.s32min - s.s32max;
-  const smax = d.s32max - s.s32min;
-  if (smin < S32_MIN || smin > S32_MAX || smax < S32_MIN || smax > S32_MAX) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min = smin;
-    d.s32max = smax;
-  }
-  const umin = d.u32min - s.u32max;
-  const umax = d.u32max - s.u32min;
+function subRanges(w: Width, d: Reg, s: ScalarRange): void {
+  setSignedOrUnbounded(w, d, d[w.smin] - s[w.smax], d[w.smax] - s[w.smin]);
+  const umin = d[w.umin] - s[w.umax];
+  const umax = d[w.umax] - s[w.umin];
   if (umin < 0n && umax >= 0n) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
+    d[w.umin] = 0n;
+    d[w.umax] = w.uMax;
   } else {
-    d.u32min = asU32(umin);
-    d.u32max = asU32(umax);
+    d[w.umin] = w.asU(umin);
+    d[w.umax] = w.asU(umax);
   }
 }
 
-function subRanges64(d: Reg, s: ScalarRange): void {
-  const smin = d.smin - s.smax;
-  const smax = d.smax - s.smin;
-  if (smin < S64_MIN || smin > S64_MAX || smax < S64_MIN || smax > S64_MAX) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin = smin;
-    d.smax = smax;
-  }
-  const umin = d.umin - s.umax;
-  const umax = d.umax - s.umin;
-  if (umin < 0n && umax >= 0n) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin = asU64(umin);
-    d.umax = asU64(umax);
-  }
-}
-
-/** Signed products of the bound corners, or undefined if any overflows `bits`. */
-function signedCornerProducts(aMin: bigint, aMax: bigint, bMin: bigint, bMax: bigint, bits: number): [bigint, bigint] | undefined {
-  const lo = -(1n << BigInt(bits - 1));
-  const hi = (1n << BigInt(bits - 1)) - 1n;
+/** Signed products of the bound corners, or undefined if any overflows the width. */
+function signedCornerProducts(aMin: bigint, aMax: bigint, bMin: bigint, bMax: bigint, w: Width): [bigint, bigint] | undefined {
   const products = [aMin * bMin, aMin * bMax, aMax * bMin, aMax * bMax];
-  if (products.some((p) => p < lo || p > hi)) return undefined;
+  if (products.some((p) => p < w.sMin || p > w.sMax)) return undefined;
   return [products.reduce(min), products.reduce(max)];
 }
 
 // Probed: an s8-loaded value times 3 gives [-384, 381] (signed corners are used).
-function mulRanges32(d: Reg, s: ScalarRange): void {
-  const umax = d.u32max * s.u32max;
-  const umin = d.u32min * s.u32min;
-  if (umax > U32_MAX || umin > U32_MAX) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
+function mulRanges(w: Width, d: Reg, s: ScalarRange): void {
+  const umax = d[w.umax] * s[w.umax];
+  const umin = d[w.umin] * s[w.umin];
+  if (umax > w.uMax || umin > w.uMax) {
+    d[w.umin] = 0n;
+    d[w.umax] = w.uMax;
   } else {
-    d.u32min = umin;
-    d.u32max = umax;
+    d[w.umin] = umin;
+    d[w.umax] = umax;
   }
-  const corners = signedCornerProducts(d.s32min, d.s32max, s.s32min, s.s32max, 32);
-  [d.s32min, d.s32max] = corners ?? [S32_MIN, S32_MAX];
-}
-
-function mulRanges64(d: Reg, s: ScalarRange): void {
-  const umax = d.umax * s.umax;
-  const umin = d.umin * s.umin;
-  if (umax > U64_MAX || umin > U64_MAX) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin = umin;
-    d.umax = umax;
-  }
-  const corners = signedCornerProducts(d.smin, d.smax, s.smin, s.smax, 64);
-  [d.smin, d.smax] = corners ?? [S64_MIN, S64_MAX];
+  const corners = signedCornerProducts(d[w.smin], d[w.smax], s[w.smin], s[w.smax], w);
+  [d[w.smin], d[w.smax]] = corners ?? [w.sMin, w.sMax];
 }
 
 /** Signed bounds equal to the unsigned ones when those do not straddle the sign bit. */
-function signedFromUnsigned32(d: Reg): void {
-  if (asS32(d.u32min) <= asS32(d.u32max)) {
-    d.s32min = asS32(d.u32min);
-    d.s32max = asS32(d.u32max);
+function signedFromUnsigned(w: Width, d: Reg): void {
+  if (w.asS(d[w.umin]) <= w.asS(d[w.umax])) {
+    d[w.smin] = w.asS(d[w.umin]);
+    d[w.smax] = w.asS(d[w.umax]);
   } else {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
+    d[w.smin] = w.sMin;
+    d[w.smax] = w.sMax;
   }
 }
 
-function signedFromUnsigned64(d: Reg): void {
-  if (asS64(d.umin) <= asS64(d.umax)) {
-    d.smin = asS64(d.umin);
-    d.smax = asS64(d.umax);
-  } else {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  }
-}
-
-// AND/OR/XOR: the tnum has already been combined when these run.
-function andRanges32(d: Reg, s: ScalarRange): void {
-  const t = tnumSubreg(d.tnum);
-  if (tnumSubregIsConst(s.tnum) && tnumSubregIsConst(d.tnum)) return markKnown32(d, t.value);
-  d.u32min = t.value;
-  d.u32max = min(d.u32max, s.u32max);
-  signedFromUnsigned32(d);
-}
-
-function andRanges64(d: Reg, s: ScalarRange): void {
-  if (tnumIsConst(s.tnum) && tnumIsConst(d.tnum)) return markKnown(d, d.tnum.value);
-  d.umin = d.tnum.value;
-  d.umax = min(d.umax, s.umax);
-  signedFromUnsigned64(d);
-  updateBounds(d);
-}
-
-function orRanges32(d: Reg, s: ScalarRange): void {
-  const t = tnumSubreg(d.tnum);
-  if (tnumSubregIsConst(s.tnum) && tnumSubregIsConst(d.tnum)) return markKnown32(d, t.value);
-  d.u32min = max(d.u32min, s.u32min);
-  d.u32max = t.value | t.mask;
-  signedFromUnsigned32(d);
-}
-
-function orRanges64(d: Reg, s: ScalarRange): void {
-  if (tnumIsConst(s.tnum) && tnumIsConst(d.tnum)) return markKnown(d, d.tnum.value);
-  d.umin = max(d.umin, s.umin);
-  d.umax = d.tnum.value | d.tnum.mask;
-  signedFromUnsigned64(d);
-  updateBounds(d);
-}
-
-function xorRanges32(d: Reg, s: ScalarRange): void {
-  const t = tnumSubreg(d.tnum);
-  if (tnumSubregIsConst(s.tnum) && tnumSubregIsConst(d.tnum)) return markKnown32(d, t.value);
-  d.u32min = t.value;
-  d.u32max = t.value | t.mask;
-  signedFromUnsigned32(d);
-}
-
-function xorRanges64(d: Reg, s: ScalarRange): void {
-  if (tnumIsConst(s.tnum) && tnumIsConst(d.tnum)) return markKnown(d, d.tnum.value);
-  d.umin = d.tnum.value;
-  d.umax = d.tnum.value | d.tnum.mask;
-  signedFromUnsigned64(d);
-  updateBounds(d);
+/**
+ * AND/OR/XOR: the tnum has already been combined when these run. The known
+ * ones bound the result from below (OR: the larger operand's minimum does),
+ * the possible ones from above (AND: the smaller operand's maximum does).
+ */
+function bitwiseRanges(op: 'and' | 'or' | 'xor', w: Width, d: Reg, s: ScalarRange): void {
+  const t = w.tnumOf(d.tnum);
+  if (w.isConst(s.tnum) && w.isConst(d.tnum)) return w.markKnown(d, t.value);
+  d[w.umin] = op === 'or' ? max(d[w.umin], s[w.umin]) : t.value;
+  d[w.umax] = op === 'and' ? min(d[w.umax], s[w.umax]) : t.value | t.mask;
+  signedFromUnsigned(w, d);
+  // Like the kernel, only the 64-bit step re-derives bounds from the tnum here.
+  if (w === W64) updateBounds(d);
 }
 
 /** 32-bit bounds of a left shift by [lo, hi]: unbounded if a set bit may leave the top. */
@@ -628,7 +548,7 @@ function shiftLeft(d: Reg, s: ScalarRange, is32: boolean): void {
     const sub = tnumSubreg(d.tnum);
     lshRanges32(d, s.u32min, s.u32max);
     d.tnum = tnumSubreg(tnumLshift(sub, Number(s.u32min)));
-    markUnbounded64(d);
+    markUnboundedAt(W64, d);
     updateBounds32(d);
   } else {
     lshRanges64(d, s.umin, s.umax);
@@ -647,7 +567,7 @@ function shiftRight(d: Reg, s: ScalarRange, is32: boolean): void {
     d.tnum = tnumRshift(sub, Number(s.u32min));
     d.u32min >>= s.u32max;
     d.u32max >>= s.u32min;
-    markUnbounded64(d);
+    markUnboundedAt(W64, d);
     updateBounds32(d);
   } else {
     d.smin = S64_MIN;
@@ -655,7 +575,7 @@ function shiftRight(d: Reg, s: ScalarRange, is32: boolean): void {
     d.tnum = tnumRshift(d.tnum, Number(s.umin));
     d.umin >>= s.umax;
     d.umax >>= s.umin;
-    markUnbounded32(d);
+    markUnboundedAt(W32, d);
     updateBounds(d);
   }
 }
@@ -668,7 +588,7 @@ function shiftRightArith(d: Reg, s: ScalarRange, is32: boolean): void {
     d.tnum = tnumArshift(tnumSubreg(d.tnum), Number(n), 32);
     d.u32min = 0n;
     d.u32max = U32_MAX;
-    markUnbounded64(d);
+    markUnboundedAt(W64, d);
     updateBounds32(d);
   } else {
     const n = s.umin;
@@ -677,7 +597,7 @@ function shiftRightArith(d: Reg, s: ScalarRange, is32: boolean): void {
     d.tnum = tnumArshift(d.tnum, Number(n), 64);
     d.umin = 0n;
     d.umax = U64_MAX;
-    markUnbounded32(d);
+    markUnboundedAt(W32, d);
     updateBounds(d);
   }
 }
@@ -695,10 +615,9 @@ function boundsComputable(op: ScalarAluOp, src: ScalarRange, is32: boolean): boo
     case 'add': case 'sub': case 'neg': case 'and': case 'or': case 'xor': case 'mul':
       return true;
     case 'lsh': case 'rsh': case 'arsh': {
-      const srcConst = is32
-        ? tnumSubregIsConst(src.tnum) && src.s32min === src.s32max && src.u32min === src.u32max
-        : tnumIsConst(src.tnum) && src.smin === src.smax && src.umin === src.umax;
-      return srcConst && src.umax < (is32 ? 32n : 64n);
+      const w = is32 ? W32 : W64;
+      const srcConst = w.isConst(src.tnum) && src[w.smin] === src[w.smax] && src[w.umin] === src[w.umax];
+      return srcConst && src.umax < BigInt(w.bits);
     }
     default:
       return false;
@@ -709,42 +628,42 @@ function boundsComputable(op: ScalarAluOp, src: ScalarRange, is32: boolean): boo
 function applyAlu(op: ScalarAluOp, d: Reg, src: ScalarRange, is32: boolean): ScalarRange {
   switch (op) {
     case 'add':
-      addRanges32(d, src);
-      addRanges64(d, src);
+      addRanges(W32, d, src);
+      addRanges(W64, d, src);
       d.tnum = tnumAdd(d.tnum, src.tnum);
       break;
     case 'sub':
-      subRanges32(d, src);
-      subRanges64(d, src);
+      subRanges(W32, d, src);
+      subRanges(W64, d, src);
       d.tnum = tnumSub(d.tnum, src.tnum);
       break;
     case 'neg': {
       const operand = freeze(copy(d));
       markKnown(d, 0n);
-      subRanges32(d, operand);
-      subRanges64(d, operand);
+      subRanges(W32, d, operand);
+      subRanges(W64, d, operand);
       d.tnum = tnumNeg(operand.tnum);
       break;
     }
     case 'mul':
       d.tnum = tnumMul(d.tnum, src.tnum);
-      mulRanges32(d, src);
-      mulRanges64(d, src);
+      mulRanges(W32, d, src);
+      mulRanges(W64, d, src);
       break;
     case 'and':
       d.tnum = tnumAnd(d.tnum, src.tnum);
-      andRanges32(d, src);
-      andRanges64(d, src);
+      bitwiseRanges('and', W32, d, src);
+      bitwiseRanges('and', W64, d, src);
       break;
     case 'or':
       d.tnum = tnumOr(d.tnum, src.tnum);
-      orRanges32(d, src);
-      orRanges64(d, src);
+      bitwiseRanges('or', W32, d, src);
+      bitwiseRanges('or', W64, d, src);
       break;
     case 'xor':
       d.tnum = tnumXor(d.tnum, src.tnum);
-      xorRanges32(d, src);
-      xorRanges64(d, src);
+      bitwiseRanges('xor', W32, d, src);
+      bitwiseRanges('xor', W64, d, src);
       break;
     case 'lsh':
       shiftLeft(d, src, is32);
@@ -835,7 +754,7 @@ function truncateInPlace(r: Reg, sizeBytes: number): void {
   r.smin = r.umin;
   r.smax = r.umax;
   // Below 4 bytes the old 32-bit bounds describe bits that are gone.
-  if (sizeBytes < 4) markUnbounded32(r);
+  if (sizeBytes < 4) markUnboundedAt(W32, r);
   sync(r);
 }
 
@@ -985,18 +904,8 @@ interface CompareView {
   smax: bigint;
 }
 
-function compareView(s: ScalarRange, is32: boolean): CompareView {
-  return is32
-    ? { t: tnumSubreg(s.tnum), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max }
-    : { t: s.tnum, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax };
-}
-
-function isConstAt(s: ScalarRange, is32: boolean): boolean {
-  return is32 ? tnumSubregIsConst(s.tnum) : tnumIsConst(s.tnum);
-}
-
-function constAt(s: ScalarRange, is32: boolean): bigint {
-  return is32 ? s.tnum.value & U32_MASK : s.tnum.value;
+function compareView(s: ScalarRange, w: Width): CompareView {
+  return { t: w.tnumOf(s.tnum), umin: s[w.umin], umax: s[w.umax], smin: s[w.smin], smax: s[w.smax] };
 }
 
 /**
@@ -1005,8 +914,9 @@ function constAt(s: ScalarRange, is32: boolean): bigint {
  * known not taken) and, for 64-bit compares, the 32-bit ranges.
  */
 function branchOutcome(op: ScalarJmpOp, a: ScalarRange, b: ScalarRange, is32: boolean): 1 | 0 | -1 {
-  let x = compareView(a, is32);
-  let y = compareView(b, is32);
+  const w = is32 ? W32 : W64;
+  let x = compareView(a, w);
+  let y = compareView(b, w);
   switch (op) {
     case 'jeq':
     case 'jne': {
@@ -1024,11 +934,11 @@ function branchOutcome(op: ScalarJmpOp, a: ScalarRange, b: ScalarRange, is32: bo
     }
     case 'jset': {
       let constSide = b;
-      if (!isConstAt(b, is32)) {
+      if (!w.isConst(b.tnum)) {
         [x, y] = [y, x];
         constSide = a;
       }
-      if (!isConstAt(constSide, is32)) return -1;
+      if (!w.isConst(constSide.tnum)) return -1;
       if (x.t.value & y.t.value) return 1;
       if (((x.t.mask | x.t.value) & y.t.value) === 0n) return 0;
       return -1;
@@ -1075,106 +985,65 @@ function refine(r1: Reg, r2: Reg, op: RefineOp, is32: boolean): void {
     op = swapTo;
     [r1, r2] = [r2, r1];
   }
-  const wrap = is32 ? asU32 : asU64;
+  const w = is32 ? W32 : W64;
   switch (op) {
-    case 'jeq':
-      if (is32) {
-        r1.u32min = max(r1.u32min, r2.u32min);
-        r1.u32max = min(r1.u32max, r2.u32max);
-        r1.s32min = max(r1.s32min, r2.s32min);
-        r1.s32max = min(r1.s32max, r2.s32max);
-        r2.u32min = r1.u32min;
-        r2.u32max = r1.u32max;
-        r2.s32min = r1.s32min;
-        r2.s32max = r1.s32max;
-        const t = tnumIntersect(tnumSubreg(r1.tnum), tnumSubreg(r2.tnum));
-        r1.tnum = tnumWithSubreg(r1.tnum, t);
-        r2.tnum = tnumWithSubreg(r2.tnum, t);
-      } else {
-        r1.umin = max(r1.umin, r2.umin);
-        r1.umax = min(r1.umax, r2.umax);
-        r1.smin = max(r1.smin, r2.smin);
-        r1.smax = min(r1.smax, r2.smax);
-        r2.umin = r1.umin;
-        r2.umax = r1.umax;
-        r2.smin = r1.smin;
-        r2.smax = r1.smax;
-        r1.tnum = tnumIntersect(r1.tnum, r2.tnum);
-        r2.tnum = r1.tnum;
-      }
+    case 'jeq': {
+      r1[w.umin] = max(r1[w.umin], r2[w.umin]);
+      r1[w.umax] = min(r1[w.umax], r2[w.umax]);
+      r1[w.smin] = max(r1[w.smin], r2[w.smin]);
+      r1[w.smax] = min(r1[w.smax], r2[w.smax]);
+      r2[w.umin] = r1[w.umin];
+      r2[w.umax] = r1[w.umax];
+      r2[w.smin] = r1[w.smin];
+      r2[w.smax] = r1[w.smax];
+      const t = tnumIntersect(w.tnumOf(r1.tnum), w.tnumOf(r2.tnum));
+      r1.tnum = w.withTnum(r1.tnum, t);
+      r2.tnum = w.withTnum(r2.tnum, t);
       break;
+    }
     case 'jne': {
-      if (!isConstAt(r2, is32)) [r1, r2] = [r2, r1];
-      if (!isConstAt(r2, is32)) break;
-      const v = constAt(r2, is32);
-      if (is32) {
-        if (r1.u32min === asU32(v)) r1.u32min = asU32(r1.u32min + 1n);
-        if (r1.u32max === asU32(v)) r1.u32max = asU32(r1.u32max - 1n);
-        if (r1.s32min === asS32(v)) r1.s32min = asS32(r1.s32min + 1n);
-        if (r1.s32max === asS32(v)) r1.s32max = asS32(r1.s32max - 1n);
-      } else {
-        if (r1.umin === v) r1.umin = asU64(r1.umin + 1n);
-        if (r1.umax === v) r1.umax = asU64(r1.umax - 1n);
-        if (r1.smin === asS64(v)) r1.smin = asS64(r1.smin + 1n);
-        if (r1.smax === asS64(v)) r1.smax = asS64(r1.smax - 1n);
-      }
+      if (!w.isConst(r2.tnum)) [r1, r2] = [r2, r1];
+      if (!w.isConst(r2.tnum)) break;
+      const v = w.asU(r2.tnum.value);
+      if (r1[w.umin] === v) r1[w.umin] = w.asU(r1[w.umin] + 1n);
+      if (r1[w.umax] === v) r1[w.umax] = w.asU(r1[w.umax] - 1n);
+      if (r1[w.smin] === w.asS(v)) r1[w.smin] = w.asS(r1[w.smin] + 1n);
+      if (r1[w.smax] === w.asS(v)) r1[w.smax] = w.asS(r1[w.smax] - 1n);
       break;
     }
     case 'jset': {
-      if (!isConstAt(r2, is32)) [r1, r2] = [r2, r1];
-      if (!isConstAt(r2, is32)) break;
-      const v = constAt(r2, is32);
+      if (!w.isConst(r2.tnum)) [r1, r2] = [r2, r1];
+      if (!w.isConst(r2.tnum)) break;
+      const v = w.asU(r2.tnum.value);
       if (v === 0n || (v & (v - 1n)) !== 0n) break;
-      if (is32) r1.tnum = tnumWithSubreg(r1.tnum, tnumOr(tnumSubreg(r1.tnum), tnumConst(v)));
-      else r1.tnum = tnumOr(r1.tnum, tnumConst(v));
+      r1.tnum = w.withTnum(r1.tnum, tnumOr(w.tnumOf(r1.tnum), tnumConst(v)));
       break;
     }
     case 'jset-not': {
-      if (!isConstAt(r2, is32)) [r1, r2] = [r2, r1];
-      if (!isConstAt(r2, is32)) break;
-      const v = constAt(r2, is32);
+      if (!w.isConst(r2.tnum)) [r1, r2] = [r2, r1];
+      if (!w.isConst(r2.tnum)) break;
+      const v = w.asU(r2.tnum.value);
       markUnbounded(r1);
-      if (is32) r1.tnum = tnumWithSubreg(r1.tnum, tnumAnd(tnumSubreg(r1.tnum), tnumConst(~v & U64_MASK)));
-      else r1.tnum = tnumAnd(r1.tnum, tnumConst(~v & U64_MASK));
+      r1.tnum = w.withTnum(r1.tnum, tnumAnd(w.tnumOf(r1.tnum), tnumConst(~v & U64_MASK)));
       break;
     }
     case 'jle':
-      if (is32) {
-        r1.u32max = min(r1.u32max, r2.u32max);
-        r2.u32min = max(r1.u32min, r2.u32min);
-      } else {
-        r1.umax = min(r1.umax, r2.umax);
-        r2.umin = max(r1.umin, r2.umin);
-      }
+      r1[w.umax] = min(r1[w.umax], r2[w.umax]);
+      r2[w.umin] = max(r1[w.umin], r2[w.umin]);
       break;
     case 'jlt':
       // The kernel's arithmetic wraps here; a wrapped bound only arises on a
       // side is_branch_taken already ruled out.
-      if (is32) {
-        r1.u32max = min(r1.u32max, wrap(r2.u32max - 1n));
-        r2.u32min = max(wrap(r1.u32min + 1n), r2.u32min);
-      } else {
-        r1.umax = min(r1.umax, wrap(r2.umax - 1n));
-        r2.umin = max(wrap(r1.umin + 1n), r2.umin);
-      }
+      r1[w.umax] = min(r1[w.umax], w.asU(r2[w.umax] - 1n));
+      r2[w.umin] = max(w.asU(r1[w.umin] + 1n), r2[w.umin]);
       break;
     case 'jsle':
-      if (is32) {
-        r1.s32max = min(r1.s32max, r2.s32max);
-        r2.s32min = max(r1.s32min, r2.s32min);
-      } else {
-        r1.smax = min(r1.smax, r2.smax);
-        r2.smin = max(r1.smin, r2.smin);
-      }
+      r1[w.smax] = min(r1[w.smax], r2[w.smax]);
+      r2[w.smin] = max(r1[w.smin], r2[w.smin]);
       break;
     case 'jslt':
-      if (is32) {
-        r1.s32max = min(r1.s32max, asS32(r2.s32max - 1n));
-        r2.s32min = max(asS32(r1.s32min + 1n), r2.s32min);
-      } else {
-        r1.smax = min(r1.smax, asS64(r2.smax - 1n));
-        r2.smin = max(asS64(r1.smin + 1n), r2.smin);
-      }
+      r1[w.smax] = min(r1[w.smax], w.asS(r2[w.smax] - 1n));
+      r2[w.smin] = max(w.asS(r1[w.smin] + 1n), r2[w.smin]);
       break;
     default:
       break;

@@ -151,40 +151,58 @@ describe('checkControlFlow acceptances, against the live kernel', () => {
   });
 });
 
-describe('limits, against the live kernel', () => {
-  liveTest('257 functions are too many; 256 are not', () => {
-    const program = (functions: number): string => {
-      // The entry calls functions 1..functions-1, each `r0 = 0; exit`.
-      const calls = functions - 1;
-      const lines: string[] = [];
-      for (let k = 0; k < calls; k++) lines.push(`.insn 0x85, 0, 1, 0, ${calls - k + 1 + 2 * k}`);
-      lines.push('r0 = 0', 'exit');
-      for (let k = 0; k < calls; k++) lines.push('r0 = 0', 'exit');
-      return lines.join('\n');
-    };
-    const over = corpusCase('too many functions', program(257));
-    const result = checkControlFlow(verifyInputFromCorpus(over));
-    expect(result.ok ? 'ok' : result.error.code).toBe('NC4004');
-    if (!result.ok) expect(result.kernelStyle).toBe(askKernel(over).errorLine);
-    const limit = corpusCase('functions at the limit', program(256));
-    expect(checkControlFlow(verifyInputFromCorpus(limit)).ok).toBe(true);
-    expect(askKernel(limit).loaded).toBe(true);
-  });
+/** The entry calls functions 1..functions-1, each `r0 = 0; exit`. */
+function functionsProgram(functions: number): string {
+  const calls = functions - 1;
+  const lines: string[] = [];
+  for (let k = 0; k < calls; k++) lines.push(`.insn 0x85, 0, 1, 0, ${calls - k + 1 + 2 * k}`);
+  lines.push('r0 = 0', 'exit');
+  for (let k = 0; k < calls; k++) lines.push('r0 = 0', 'exit');
+  return lines.join('\n');
+}
 
-  liveTest('65 maps in one program are too many; 64 are not', () => {
-    const program = (maps: number): string => {
-      const header = ['// type: xdp', ...Array.from({ length: maps }, (_, k) => `// maps: m${k}:array:4:8:1`)].join('\n');
-      const body = [...Array.from({ length: maps }, (_, k) => `ld_pseudo r1, 1, ${k}`), 'r0 = 0', 'exit'].join('\n');
-      return `${header}\n${body}`;
-    };
-    const over = parseCorpusCase(program(65), 'maps-65.bpf');
+/** A whole corpus file whose program references each of `maps` maps once. */
+function mapsProgram(maps: number): string {
+  const header = ['// type: xdp', ...Array.from({ length: maps }, (_, k) => `// maps: m${k}:array:4:8:1`)].join('\n');
+  const body = [...Array.from({ length: maps }, (_, k) => `ld_pseudo r1, 1, ${k}`), 'r0 = 0', 'exit'].join('\n');
+  return `${header}\n${body}`;
+}
+
+/** A limit: one past it is refused with `code` (at `insn` when given) in the kernel's words, the limit itself loads. */
+interface LimitCase {
+  name: string;
+  over: () => CorpusCase;
+  atLimit: () => CorpusCase;
+  code: DiagnosticCode;
+  insn?: number;
+}
+
+const LIMITS: LimitCase[] = [
+  {
+    name: '257 functions are too many; 256 are not',
+    over: () => corpusCase('too many functions', functionsProgram(257)),
+    atLimit: () => corpusCase('functions at the limit', functionsProgram(256)),
+    code: 'NC4004',
+  },
+  {
+    name: '65 maps in one program are too many; 64 are not',
+    over: () => parseCorpusCase(mapsProgram(65), 'maps-65.bpf'),
+    atLimit: () => parseCorpusCase(mapsProgram(64), 'maps-64.bpf'),
+    code: 'NC4019',
+    insn: 128,
+  },
+];
+
+describe('limits, against the live kernel', () => {
+  liveTest.each(LIMITS.map((c) => [c.name, c] as const))('%s', (_name, lc) => {
+    const over = lc.over();
     const result = checkControlFlow(verifyInputFromCorpus(over));
-    expect(result.ok ? 'ok' : result.error.code).toBe('NC4019');
+    expect(result.ok ? 'ok' : result.error.code).toBe(lc.code);
     if (!result.ok) {
-      expect(result.error.location.insn).toBe(128);
+      if (lc.insn !== undefined) expect(result.error.location.insn).toBe(lc.insn);
       expect(result.kernelStyle).toBe(askKernel(over).errorLine);
     }
-    const limit = parseCorpusCase(program(64), 'maps-64.bpf');
+    const limit = lc.atLimit();
     expect(checkControlFlow(verifyInputFromCorpus(limit)).ok).toBe(true);
     expect(askKernel(limit).loaded).toBe(true);
   });
@@ -204,6 +222,23 @@ describe('limits, against the live kernel', () => {
   });
 });
 
+/** Refusals checked against the kernel's documented words: [code, insn, kernelStyle]. */
+const UNASKABLE: { name: string; rule: string; header?: string; body: string; expected: [DiagnosticCode, number, string] }[] = [
+  {
+    name: 'an ld_imm64 in the last slot: check_subprogs finds it first, as the last instruction',
+    rule: 'ld_imm64 last',
+    body: 'r0 = 0\nexit\n.insn 0x18, 0, 0, 0, 0',
+    expected: ['NC4009', 2, 'last insn is not an exit or jmp'],
+  },
+  {
+    name: 'a map index beyond the maps given',
+    rule: 'map index',
+    header: '// type: xdp\n// maps: m:array:4:8:1',
+    body: 'ld_pseudo r1, 1, 5\nr0 = 0\nexit',
+    expected: ['NC4015', 0, 'fd 5 is not pointing to valid bpf_map'],
+  },
+];
+
 describe('the refusals the runner cannot put to the kernel', () => {
   test('an empty program is refused before verification (E2BIG)', () => {
     const result = checkControlFlow({ name: 'empty', type: 'xdp', insns: [], maps: [], license: 'GPL', lineInfo: [], file: 'empty.o' });
@@ -211,24 +246,10 @@ describe('the refusals the runner cannot put to the kernel', () => {
     if (!result.ok) expect(result.error.location.file).toBe('empty.o');
   });
 
-  test('an ld_imm64 in the last slot: check_subprogs finds it first, as the last instruction', () => {
-    const c = corpusCase('ld_imm64 last', 'r0 = 0\nexit\n.insn 0x18, 0, 0, 0, 0');
+  test.each(UNASKABLE.map((c) => [c.name, c] as const))('%s', (_name, uc) => {
+    const c = corpusCase(uc.rule, uc.body, uc.header);
     const result = checkControlFlow(verifyInputFromCorpus(c));
-    expect(result.ok ? 'ok' : [result.error.code, result.error.location.insn, result.kernelStyle]).toEqual([
-      'NC4009',
-      2,
-      'last insn is not an exit or jmp',
-    ]);
-  });
-
-  test('a map index beyond the maps given', () => {
-    const c = corpusCase('map index', 'ld_pseudo r1, 1, 5\nr0 = 0\nexit', '// type: xdp\n// maps: m:array:4:8:1');
-    const result = checkControlFlow(verifyInputFromCorpus(c));
-    expect(result.ok ? 'ok' : [result.error.code, result.error.location.insn, result.kernelStyle]).toEqual([
-      'NC4015',
-      0,
-      'fd 5 is not pointing to valid bpf_map',
-    ]);
+    expect(result.ok ? 'ok' : [result.error.code, result.error.location.insn, result.kernelStyle]).toEqual(uc.expected);
   });
 });
 
@@ -335,21 +356,21 @@ const EXIT_CASES: [string, string][] = [
   ['exit with an offset is valid', '.insn 0x95, 0, 0, 1, 0'],
 ];
 
+/** insnFieldError on the instruction at `under` gives the kernel's error line for the program, or nothing where it loads. */
+function expectFieldVerdictOfKernel(c: CorpusCase, under: number): void {
+  const ours = insnFieldError(c.insns[under]);
+  if (!kernel.ok) return;
+  const answer = askKernel(c);
+  expect(ours ?? '(accepted)').toBe(answer.loaded ? '(accepted)' : answer.errorLine);
+}
+
 describe('insnFieldError, against the live kernel', () => {
   test.each(FIELD_CASES)('%s', (name, insnText, type = 'xdp') => {
     const c = corpusCase(name, `r0 = 0\nr1 = 0\nr2 = 0\n${insnText}\nr0 = 0\nexit`, `// type: ${type}`);
-    const under = c.insns.length - 2 - (insnText.includes('0x18') ? 2 : 1);
-    const ours = insnFieldError(c.insns[under]);
-    if (!kernel.ok) return;
-    const answer = askKernel(c);
-    expect(ours ?? '(accepted)').toBe(answer.loaded ? '(accepted)' : answer.errorLine);
+    expectFieldVerdictOfKernel(c, c.insns.length - 2 - (insnText.includes('0x18') ? 2 : 1));
   });
 
   test.each(EXIT_CASES)('%s', (name, insnText) => {
-    const c = corpusCase(name, `r0 = 0\n${insnText}`);
-    const ours = insnFieldError(c.insns[1]);
-    if (!kernel.ok) return;
-    const answer = askKernel(c);
-    expect(ours ?? '(accepted)').toBe(answer.loaded ? '(accepted)' : answer.errorLine);
+    expectFieldVerdictOfKernel(corpusCase(name, `r0 = 0\n${insnText}`), 1);
   });
 });
