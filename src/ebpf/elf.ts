@@ -130,7 +130,15 @@ export function readCString(table: Uint8Array, offset: number): string | undefin
   return new TextDecoder('utf-8', { fatal: false }).decode(table.subarray(offset, end));
 }
 
-export function parseElf(bytes: Uint8Array, opts: { path?: string } = {}): ElfFile {
+/**
+ * `expect` defaults to an eBPF relocatable object; the NFP image reader asks for
+ * its own machine and type and checks them itself, so both may be null.
+ */
+export function parseElf(
+  bytes: Uint8Array,
+  opts: { path?: string; expect?: { machine: number | null; type: number | null } } = {},
+): ElfFile {
+  const expect = opts.expect ?? { machine: EM_BPF, type: ET_REL };
   const path = opts.path;
   const loc = { file: path };
   if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
@@ -146,8 +154,8 @@ export function parseElf(bytes: Uint8Array, opts: { path?: string } = {}): ElfFi
 
   const type = r.u16(16);
   const machine = r.u16(18);
-  if (machine !== EM_BPF) fail('NC1005', { machine }, { ...loc, offset: 18 });
-  if (type !== ET_REL) fail('NC1006', { type }, { ...loc, offset: 16 });
+  if (expect.machine !== null && machine !== expect.machine) fail('NC1005', { machine }, { ...loc, offset: 18 });
+  if (expect.type !== null && type !== expect.type) fail('NC1006', { type }, { ...loc, offset: 16 });
   const shoff = u64Number(r, 40, () => fail('NC1008', { reason: 'e_shoff is beyond any file size' }, { ...loc, offset: 40 }));
   const shentsize = r.u16(58);
   let shnum = r.u16(60);

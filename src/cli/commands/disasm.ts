@@ -6,12 +6,14 @@ import { printData, printJson, style, type GlobalOptions } from '../output.js';
 import { selectPrograms } from '../select-programs.js';
 import { disassembleWordList, formatWord } from '../../nfp-backend/isa/word-list.js';
 import { fail } from '../../diagnostics/diagnostic.js';
+import { isNfpImage, readNfpImage } from '../../nfp-backend/image/read-image.js';
+import { formatImageListing, imageSummary, listNfpImage } from '../../nfp-backend/image/image-listing.js';
 
 export function registerDisasm(program: Command): void {
   program
     .command('disasm')
-    .description('disassemble the programs of an eBPF object (llvm-objdump-19 syntax)')
-    .argument('[object]', 'eBPF ELF object built by clang')
+    .description('disassemble the programs of an eBPF object (llvm-objdump-19 syntax), or list an NFP image (prog.nfp) grouped by eBPF instruction')
+    .argument('[object]', 'eBPF ELF object built by clang, or an NFP image (ELF machine EM_NFP) written by `nicoff asm`')
     .option('--prog <name>', 'only this program')
     .option('--nfp-words <file>', 'instead: decode NFP instruction words (hexadecimal, one per line) and print one line of NFP assembly per word')
     .option('--source', 'show the source line (from BTF line info) above each group of instructions')
@@ -25,7 +27,14 @@ export function registerDisasm(program: Command): void {
         return printData(rows.map((r) => r.text).join('\n'));
       }
       if (file === undefined) fail('NC8001', { reason: 'disasm needs an object file or --nfp-words FILE' });
-      const obj = loadObject(readInputFile(file), { path: file });
+      const bytes = readInputFile(file);
+      if (isNfpImage(bytes)) {
+        const image = readNfpImage(bytes, file);
+        const groups = listNfpImage(image);
+        if (opts.json) return printJson({ file, image: imageSummary(image), groups });
+        return printData(formatImageListing(image, groups, file).join('\n'));
+      }
+      const obj = loadObject(bytes, { path: file });
       const progs = selectPrograms(obj, opts.prog);
       const result = progs.map((p) => ({ name: p.name, section: p.section, type: p.type, insns: listProgram(p, obj.maps, { alu32: !!opts.alu32 }) }));
       if (opts.json) return printJson({ file, programs: result });
