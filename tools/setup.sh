@@ -33,3 +33,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build:native
 npm run --silent build
+bash tools/build-binutils-nfp.sh # objdump for nfp-elf, the NFP codec's oracle (cached in build/; ~6 min fresh)

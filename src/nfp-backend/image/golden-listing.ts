@@ -30,6 +30,7 @@
  * 15000 + helper id, type 8 the program-relative value in the immed), the
  * address map from the `; bpf#N` markers. Errors name the line.
  */
+import { BR_OFF_RELO } from '../isa/raw-relocation.js';
 import { fail, NicoffError } from '../../diagnostics/diagnostic.js';
 import { decodeProgram } from '../../ebpf/decode.js';
 import { decodeInsn } from '../isa/codec.js';
@@ -51,8 +52,6 @@ import {
   type NfpVerifierFact,
 } from './nfp-image.js';
 
-/** The kernel's BR_OFF_RELO: raw branch target of exit/abort/trampoline/done branches; helpers add their id. */
-export const BR_OFF_RELO = 15000;
 
 /**
  * Maps of the golden vectors, which their files do not declare. Source:

@@ -1,0 +1,166 @@
+/**
+ * Raw JIT words: the image the kernel builds and `bpftool prog dump jited`
+ * shows for an offloaded program (docs nfp-microcode.md B.1 and I). Bits 63:56
+ * hold the kernel's private relocation type, bits 55:45 are zero (no ECC), and
+ * branch targets are program-relative or placeholders:
+ *
+ * | type | name             | the word holds                                   | loaded as                  |
+ * |------|------------------|--------------------------------------------------|----------------------------|
+ * | 0    | none             | nothing to relocate                              | unchanged                  |
+ * | 1    | program-relative | a branch to a program-relative pc                | start + pc                 |
+ * | 2    | exit             | branch placeholder 15000 (BR_OFF_RELO)           | start + the outro's exit   |
+ * | 3    | abort            | 15000                                            | start + the abort label    |
+ * | 4, 5 | push/pop-trampoline | 15000                                         | start + the trampoline     |
+ * | 6    | next-packet      | 15000                                            | the firmware's done pc     |
+ * | 7    | helper           | 15000 + BPF helper id                            | the helper's code address  |
+ * | 8    | immed-relative   | an `immed` holding a program-relative value      | start + value              |
+ *
+ * The loaded word is the relocated body with the relocation byte cleared and the
+ * ECC in bits 51:45.
+ */
+import { fail, NicoffError } from '../../diagnostics/diagnostic.js';
+import { decodeInsn, encodeInsn } from './codec.js';
+import { NFP_BODY_MASK, withEcc } from './ecc.js';
+import type { NfpInsn } from './instruction.js';
+
+/** The kernel's BR_OFF_RELO: the raw target of exit/abort/trampoline/done branches; helper branches add the helper id. */
+export const BR_OFF_RELO = 15000;
+
+/** Relocation types by number (the kernel's `enum nfp_relo_type`). */
+export const RAW_RELOCATION_NAMES = [
+  'none',
+  'program-relative',
+  'exit',
+  'abort',
+  'push-trampoline',
+  'pop-trampoline',
+  'next-packet',
+  'helper',
+  'immed-relative',
+] as const;
+export type RawRelocationName = (typeof RAW_RELOCATION_NAMES)[number];
+
+/** What a raw word holds where the loader writes the final address. */
+export type RawPlaceholder =
+  | { kind: 'none' }
+  /** Type 1: the branch's program-relative target; type 8: the immed's program-relative value. */
+  | { kind: 'program-relative'; value: number }
+  /** Types 2-6: the branch target BR_OFF_RELO. */
+  | { kind: 'special'; value: typeof BR_OFF_RELO }
+  /** Type 7: the branch target BR_OFF_RELO + helper id. */
+  | { kind: 'helper'; value: number; helperId: number };
+
+export interface RawWord {
+  relocation: { type: number; name: RawRelocationName };
+  /** Bits 44:0. */
+  body: bigint;
+  insn: NfpInsn;
+  placeholder: RawPlaceholder;
+}
+
+/** Formats whose target field (bits 34:22 + 40) the kernel's branch relocations rewrite. */
+type TargetInsn = Extract<NfpInsn, { format: 'br' | 'br_bit' | 'br_byte' }>;
+
+function hasBranchTarget(insn: NfpInsn): insn is TargetInsn {
+  return insn.format === 'br' || insn.format === 'br_bit' || insn.format === 'br_byte';
+}
+
+function wordText(raw: bigint): string {
+  return `0x${raw.toString(16).padStart(16, '0')}`;
+}
+
+/** Decode one raw JIT word: its relocation byte, instruction and placeholder (NC6004 when they disagree with B.1). */
+export function decodeRawWord(raw: bigint): RawWord {
+  const type = Number((raw >> 56n) & 0xffn);
+  const bad = (reason: string): never => fail('NC6004', { word: wordText(raw), type, reason });
+  if (raw < 0n || raw >> 64n !== 0n) bad('not a 64-bit word');
+  if (((raw >> 45n) & 0x7ffn) !== 0n) bad('bits 55:45 are set (a raw word has no ECC)');
+  const name = RAW_RELOCATION_NAMES[type];
+  if (name === undefined) return bad(`relocation type ${type} is not one of 0..8`);
+  const body = raw & NFP_BODY_MASK;
+  const insn = decodeInsn(body);
+  let placeholder: RawPlaceholder;
+  if (type === 0) {
+    placeholder = { kind: 'none' };
+  } else if (type === 8) {
+    if (insn.format !== 'immed' || insn.width !== 'word' || insn.byteShift !== 0 || insn.invert) {
+      return bad(`an immed-relative word must be a plain 16-bit immed, not ${insn.format}`);
+    }
+    placeholder = { kind: 'program-relative', value: insn.imm16 };
+  } else {
+    if (!hasBranchTarget(insn)) return bad(`a ${name} relocation needs a branch, not ${insn.format}`);
+    if (type === 1) {
+      placeholder = { kind: 'program-relative', value: insn.target };
+    } else if (type === 7) {
+      if (insn.target <= BR_OFF_RELO) bad(`a helper branch carries ${BR_OFF_RELO} + helper id, not ${insn.target}`);
+      placeholder = { kind: 'helper', value: insn.target, helperId: insn.target - BR_OFF_RELO };
+    } else {
+      if (insn.target !== BR_OFF_RELO) bad(`a ${name} branch carries the placeholder ${BR_OFF_RELO}, not ${insn.target}`);
+      placeholder = { kind: 'special', value: BR_OFF_RELO };
+    }
+  }
+  return { relocation: { type, name }, body, insn, placeholder };
+}
+
+/** Where the loader sends each relocation: program-relative labels are the kernel's tgt_* offsets. */
+export interface RelocationTargets {
+  /** NFP_NET_CFG_BPF_START: the code-store pc of the program's first word (nic-firmware: 3072). */
+  startPc: number;
+  /** NFP_NET_CFG_BPF_DONE: the firmware's next-packet pc (nic-firmware: 1). */
+  donePc: number;
+  /** Program-relative pcs of the outro's exit and abort labels and of the call trampolines. */
+  exit?: number;
+  abort?: number;
+  pushTrampoline?: number;
+  popTrampoline?: number;
+  /** Code-store pc of a firmware helper by BPF helper id (e.g. 1 map_lookup_elem). */
+  helperAddress?: (helperId: number) => number | undefined;
+}
+
+/** The target (or, for type 8, the immed value) a raw word gets when loaded; undefined for type 0. */
+export function relocatedValue(word: RawWord, targets: RelocationTargets): number | undefined {
+  const bad = (reason: string): never =>
+    fail('NC6004', { word: wordText(word.body | (BigInt(word.relocation.type) << 56n)), type: word.relocation.type, reason });
+  const relative = (label: number | undefined, what: string): number =>
+    label === undefined ? bad(`no ${what} label given`) : targets.startPc + label;
+  const p = word.placeholder;
+  switch (word.relocation.name) {
+    case 'none':
+      return undefined;
+    case 'program-relative':
+    case 'immed-relative':
+      return targets.startPc + (p.kind === 'program-relative' ? p.value : bad('no program-relative value'));
+    case 'exit':
+      return relative(targets.exit, 'exit');
+    case 'abort':
+      return relative(targets.abort, 'abort');
+    case 'push-trampoline':
+      return relative(targets.pushTrampoline, 'push-trampoline');
+    case 'pop-trampoline':
+      return relative(targets.popTrampoline, 'pop-trampoline');
+    case 'next-packet':
+      return targets.donePc;
+    case 'helper': {
+      const id = p.kind === 'helper' ? p.helperId : bad('no helper id');
+      return targets.helperAddress?.(id) ?? bad(`no address for helper ${id}`);
+    }
+  }
+}
+
+/** The loaded word for a raw word: relocated, relocation byte cleared, ECC added. */
+export function relocateRawWord(raw: bigint, targets: RelocationTargets): bigint {
+  const word = decodeRawWord(raw);
+  const value = relocatedValue(word, targets);
+  if (value === undefined) return withEcc(word.body);
+  let patched: NfpInsn;
+  if (word.insn.format === 'immed') patched = { ...word.insn, imm16: value };
+  else patched = { ...(word.insn as TargetInsn), target: value };
+  try {
+    return withEcc(encodeInsn(patched));
+  } catch (e) {
+    if (e instanceof NicoffError) {
+      return fail('NC6004', { word: wordText(raw), type: word.relocation.type, reason: `relocated value ${value}: ${e.diagnostic.message}` });
+    }
+    throw e;
+  }
+}
