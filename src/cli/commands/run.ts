@@ -7,11 +7,16 @@ import { fail, formatDiagnostic, EXIT } from '../../diagnostics/diagnostic.js';
 import { readInputFile } from '../input-files.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { printData, printJson, printMessage, style, table, type GlobalOptions } from '../output.js';
+import { isNfpImage, readNfpImage } from '../../nfp-backend/image/read-image.js';
+import { toLoadedProgram } from '../../nfp-backend/image/nfp-image.js';
+import { runCaptureOnNfp } from '../../nfp-backend/sim/run-capture-on-nfp.js';
+import type { Capture } from '../../pcap/capture.js';
 
 interface RunOptions extends GlobalOptions {
   pcap: string;
   prog?: string;
-  engine: string;
+  engine?: string;
+  watchdog: string;
   out?: string;
   repeat: string;
 }
@@ -26,30 +31,122 @@ function mapsReport(summary: CaptureRunSummary, obj: ReturnType<typeof loadObjec
   });
 }
 
+function ethernetFrames(capture: Capture, file: string): Uint8Array[] {
+  return capture.packets.map((p) => {
+    const iface = capture.interfaces[p.interfaceId];
+    const frame = xdpFrame(iface.linkType, p.data, iface.fcsLen);
+    if (!frame) fail('NC2003', { linktype: iface.linkType, name: LINKTYPE_NAMES[iface.linkType] ?? 'unknown' }, { file });
+    return frame;
+  });
+}
+
+/** NFP action names as `run` reports them, and whether the packet leaves the card (pass to host or transmit). */
+const NFP_ACTION_FORWARDS: Record<string, boolean> = { pass: true, tx: true, drop: false, 'drop-silent': false, abort: false };
+
+function runImage(bytes: Uint8Array, file: string, opts: RunOptions): void {
+  if (opts.engine === 'ref') fail('NC8001', { reason: `${file} is an NFP image; it runs on --engine nfp-sim (the reference interpreter runs eBPF objects)` });
+  if (opts.prog) fail('NC8001', { reason: '--prog selects a program of an eBPF object; an NFP image holds one program' });
+  const repeat = Number(opts.repeat);
+  if (repeat !== 1) fail('NC8001', { reason: '--repeat is not supported for NFP images; npm run bench measures the simulator' });
+  const watchdogCycles = Number(opts.watchdog);
+  if (!Number.isInteger(watchdogCycles) || watchdogCycles < 1 || watchdogCycles > 1e9) fail('NC8001', { reason: `--watchdog must be a whole number from 1 to 1000000000, not ${opts.watchdog}` });
+  const image = readNfpImage(bytes, file);
+  const program = toLoadedProgram(image);
+  const capture = readCapture(readInputFile(opts.pcap), { file: opts.pcap });
+  const frames = ethernetFrames(capture, opts.pcap);
+  const summary = runCaptureOnNfp(program, frames, { watchdogCycles });
+  const forwarded = summary.results.flatMap((r, i) => (r.status === 'ok' && NFP_ACTION_FORWARDS[r.action] ? [{ data: r.packet, timestampNs: capture.packets[i].timestampNs }] : []));
+  if (opts.out) writeFileAtomic(opts.out, writePcap(forwarded, { linkType: LINKTYPE.ETHERNET }));
+  const cut = capture.truncation ? truncationDiagnostic(capture.truncation, capture.packets.length, opts.pcap) : undefined;
+  const faults = Object.values(summary.faults).reduce((a, b) => a + b, 0);
+  const completed = summary.packets - faults;
+  const maps = program.maps.map((m) => ({
+    tableId: m.tableId,
+    name: m.name,
+    entries: summary.simulator.maps.entries(m.tableId).filter((e) => e.value.some((b) => b !== 0)).map((e) => ({ key: hex(e.key), value: hex(e.value) })),
+  }));
+  const t = summary.throughput;
+  if (opts.json) {
+    printJson({
+      ok: !cut,
+      image: file,
+      type: program.programType,
+      engine: 'nfp-sim',
+      packets: summary.packets,
+      actions: summary.actions,
+      faults: summary.faults,
+      instructions: summary.instructions,
+      cycles: summary.cycles,
+      stalls: summary.stalls,
+      throughput: t,
+      written: opts.out ? { file: opts.out, packets: forwarded.length } : undefined,
+      truncation: cut,
+      results: summary.results.map((r, i) =>
+        r.status === 'ok'
+          ? { packet: i + 1, action: r.action, actionByte: r.actionByte, instructions: r.stats.instructions, cycles: r.stats.cycles, stalls: r.stats.stalls }
+          : { packet: i + 1, error: { code: r.code, message: r.message, pc: r.pc } },
+      ),
+      maps,
+    });
+  } else {
+    const out: string[] = [];
+    out.push(`${style.heading(image.name ?? file)} (${program.programType}, NFP image) on ${summary.packets} packets from ${opts.pcap}, software NFP`);
+    out.push(table([['action', 'packets'], ...Object.entries(summary.actions).map(([k, v]) => [k, String(v)])]));
+    if (faults) {
+      out.push(style.bad(`${faults} packets stopped with a fault:`));
+      summary.results.forEach((r, i) => {
+        if (r.status === 'fault' && out.length < 40) out.push(`  packet ${i + 1}: error ${r.code} pc ${r.pc}: ${r.message}`);
+      });
+    }
+    if (completed) {
+      const per = (n: number) => (n / completed).toFixed(1);
+      const stalls = Object.entries(summary.stalls).filter(([, v]) => v).map(([k, v]) => `${k} ${per(v)}`);
+      out.push(`per packet (mean of ${completed}): ${per(summary.instructions)} NFP instructions, ${per(summary.cycles)} cycles${stalls.length ? `, stalled ${stalls.join(', ')}` : ''}`);
+      out.push(
+        `throughput model (${t.latencyModel}): ${(t.packetsPerSecond / 1e6).toFixed(1)} Mpps on ${t.microengines} MEs x ${t.contextsPerMe} threads at ${t.clockHz / 1e6} MHz, ` +
+          `${(t.lineRateFraction * 100).toFixed(0)}% of 2x10GbE line rate (${(t.lineRatePps / 1e6).toFixed(2)} Mpps at 64 B)`,
+      );
+      out.push(style.warn(t.disclaimer));
+    }
+    const changed = maps.filter((m) => m.entries.length);
+    if (changed.length) {
+      out.push('', style.heading('maps after the run (non-zero entries, host byte order)'));
+      for (const m of changed) {
+        out.push(`${m.name} (table ${m.tableId}):`);
+        for (const e of m.entries.slice(0, 16)) out.push(`  ${e.key} => ${e.value}`);
+        if (m.entries.length > 16) out.push(`  ... ${m.entries.length - 16} more`);
+      }
+    }
+    if (opts.out) out.push(`wrote ${forwarded.length} packets to ${opts.out}`);
+    printData(out.join('\n'));
+    if (cut) printMessage(`${style.warn('warning')} ${formatDiagnostic(cut)}`);
+  }
+  if (cut) process.exitCode = EXIT.badInput;
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run every packet of a capture through a program and count the verdicts')
-    .argument('<object>', 'eBPF ELF object built by clang')
+    .description('run every packet of a capture through a program (eBPF object: reference interpreter; NFP image: the software NFP) and count the verdicts')
+    .argument('<object>', 'eBPF ELF object built by clang, or an NFP image (prog.nfp)')
     .requiredOption('--pcap <file>', 'input capture (pcap or pcapng, Ethernet frames)')
     .option('--prog <name>', 'program to run (default: the first in the object)')
-    .addOption(new Option('--engine <engine>', 'execution engine').choices(['ref']).default('ref'))
+    .addOption(new Option('--engine <engine>', 'execution engine: ref (eBPF objects), nfp-sim (NFP images; chosen for them)').choices(['ref', 'nfp-sim']))
+    .option('--watchdog <cycles>', 'NFP images: cycles a packet may take before it is stopped', '100000')
     .option('--out <file>', 'write the packets the program passed or transmitted to this pcap')
     .option('--repeat <n>', 'run each packet N times (maps keep counting; verdicts come from the first run)', '1')
     .action(function (this: Command, file: string) {
       const opts = this.optsWithGlobals() as RunOptions;
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1e7) fail('NC8001', { reason: `--repeat must be a whole number from 1 to 10000000, not ${opts.repeat}` });
-      const obj = loadObject(readInputFile(file), { path: file });
+      const bytes = readInputFile(file);
+      if (isNfpImage(bytes)) return runImage(bytes, file, opts);
+      if (opts.engine === 'nfp-sim') fail('NC8001', { reason: `--engine nfp-sim runs NFP images; ${file} is not one (compile it first)` });
+      opts.engine = 'ref';
+      const obj = loadObject(bytes, { path: file });
       const prog = findProgram(obj, opts.prog);
       const capture = readCapture(readInputFile(opts.pcap), { file: opts.pcap });
-      const frames: Uint8Array[] = [];
-      for (const p of capture.packets) {
-        const iface = capture.interfaces[p.interfaceId];
-        const frame = xdpFrame(iface.linkType, p.data, iface.fcsLen);
-        if (!frame) fail('NC2003', { linktype: iface.linkType, name: LINKTYPE_NAMES[iface.linkType] ?? 'unknown' }, { file: opts.pcap });
-        frames.push(frame);
-      }
+      const frames = ethernetFrames(capture, opts.pcap);
       const summary = runCaptureOnInterpreter(obj, prog, frames, { repeat });
       const forwarded = summary.outcomes.filter((o) => o.forwards && o.output);
       if (opts.out)
