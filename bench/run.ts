@@ -8,12 +8,14 @@ import { regenerateBenchmarksDoc } from './benchmarks-doc.js';
 import { REPO_ROOT, writeGroupResult, type GroupResult } from './group-result.js';
 import { runInterpGroup } from './interp.js';
 import { runLoaderGroup } from './loader.js';
+import { runNfpSimGroup } from './nfp-sim.js';
 import { runVerifierGroup } from './verifier.js';
 
 const GROUPS: Record<string, () => GroupResult | Promise<GroupResult>> = {
   loader: runLoaderGroup,
   interp: runInterpGroup,
   verifier: runVerifierGroup,
+  'nfp-sim': runNfpSimGroup,
 };
 
 async function main(): Promise<void> {
