@@ -82,11 +82,12 @@ export function throughputOf(latency: LatencyModel, packets: number, meCycles: n
     lineRatePps,
     portLineRatePps: latency.portLineRatePps.value,
     lineRateFraction: packetsPerSecond / lineRatePps,
-    latencyModel: `${latency.name} (version ${latency.version})`,
+    latencyModel: latency.name,
     disclaimer:
-      `A model, not a measurement of a card: ${latency.name} (version ${latency.version}) cycle costs, ` +
+      `A model, not a measurement of a card: ${latency.name} cycle costs, ` +
       `${microengines} microengines x ${contexts} contexts at ${clockHz / 1e6} MHz each running this program as the simulated one did; ` +
-      'no public source gives NFP-4000 memory latencies, so the absolute numbers are not card figures.',
+      "only the program's cycles count (the firmware's receive, transmit and statistics work is left out), so it is an upper bound, " +
+      'and no public source gives NFP-4000 memory latencies, so the absolute numbers are not card figures (docs/NFP-SIMULATOR.md).',
   };
 }
 
