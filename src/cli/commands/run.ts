@@ -83,7 +83,7 @@ function runImage(bytes: Uint8Array, file: string, opts: RunOptions): void {
       truncation: cut,
       results: summary.results.map((r, i) =>
         r.status === 'ok'
-          ? { packet: i + 1, action: r.action, actionByte: r.actionByte, instructions: r.stats.instructions, cycles: r.stats.cycles, stalls: r.stats.stalls }
+          ? { packet: i + 1, action: r.action, actionByte: r.actionByte, rxQueue: r.rxQueue, instructions: r.stats.instructions, cycles: r.stats.cycles, stalls: r.stats.stalls }
           : { packet: i + 1, error: { code: r.code, message: r.message, pc: r.pc } },
       ),
       maps,

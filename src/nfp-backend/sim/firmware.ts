@@ -98,6 +98,9 @@ function packetBytes(n: number): Uint8Array {
   return view;
 }
 
+/** Packet-vector flags word: the program selected a receive queue. */
+const QUEUE_SELECTED = 1 << 4;
+
 /** At the done address: A0[23:16] and the packet as the vector now describes it. */
 export function finishPacket(s: MeContext, stats: NfpPacketStats): NfpPacketResult {
   const donePc = s.me.abi.donePc;
@@ -107,13 +110,15 @@ export function finishPacket(s: MeContext, stats: NfpPacketStats): NfpPacketResu
   const v = vectorBase(s.index) >>> 2;
   const length = s.lm[v + VECTOR_WORD.length]! & PACKET_LENGTH_MASK;
   const offset = s.lm[v + VECTOR_WORD.ctmAddress]! & 0x1fff;
+  // XDP queue select (nfp-microcode.md A.5): flags bit 4 says word 6 bits 7:0 hold the queue.
+  const queue = s.lm[v + VECTOR_WORD.flags]! & QUEUE_SELECTED ? { rxQueue: s.lm[v + VECTOR_WORD.queue]! & 0xff } : undefined;
   const packet = packetBytes(length);
   const input = s.packetIn;
   if (!s.ctmLoaded && offset === CTM_DATA_OFFSET && length === input.length) {
     // Packet memory never touched: the packet leaves as it came.
     if (length <= 32) for (let i = 0; i < length; i++) packet[i] = input[i]!;
     else packet.set(input);
-    return { status: 'ok', actionByte, action: action!, packet, perfEvents: s.perfEvents, stats };
+    return { status: 'ok', actionByte, action: action!, packet, perfEvents: s.perfEvents, stats, ...queue };
   }
   s.loadCtm();
   const inCtm = CTM_BUFFER_BYTES - offset;
@@ -130,7 +135,7 @@ export function finishPacket(s: MeContext, stats: NfpPacketStats): NfpPacketResu
     packet.set(s.ctm.subarray(offset, CTM_BUFFER_BYTES));
     packet.set(input.subarray(CTM_RESIDENT_BYTES, CTM_RESIDENT_BYTES + length - inCtm), inCtm);
   }
-  return { status: 'ok', actionByte, action: action!, packet, perfEvents: s.perfEvents, stats };
+  return { status: 'ok', actionByte, action: action!, packet, perfEvents: s.perfEvents, stats, ...queue };
 }
 
 function setReturn(s: MeContext, value: number): void {

@@ -91,6 +91,8 @@ export type NfpPacketResult =
       packet: Uint8Array;
       /** perf_event_output records captured (data bytes, then packet bytes if requested). */
       perfEvents: Uint8Array[];
+      /** The receive queue an XDP program selected (ctx->rx_queue_index store), if it did. */
+      rxQueue?: number;
       stats: NfpPacketStats;
     }
   | {
