@@ -112,14 +112,12 @@ export function finishPacket(s: MeContext, stats: NfpPacketStats): NfpPacketResu
   const offset = s.lm[v + VECTOR_WORD.ctmAddress]! & 0x1fff;
   // XDP queue select (nfp-microcode.md A.5): flags bit 4 says word 6 bits 7:0 hold the queue.
   const queue = s.lm[v + VECTOR_WORD.flags]! & QUEUE_SELECTED ? { rxQueue: s.lm[v + VECTOR_WORD.queue]! & 0xff } : undefined;
-  const packet = packetBytes(length);
   const input = s.packetIn;
   if (!s.ctmLoaded && offset === CTM_DATA_OFFSET && length === input.length) {
-    // Packet memory never touched: the packet leaves as it came.
-    if (length <= 32) for (let i = 0; i < length; i++) packet[i] = input[i]!;
-    else packet.set(input);
-    return { status: 'ok', actionByte, action: action!, packet, perfEvents: s.perfEvents, stats, ...queue };
+    // Packet memory never touched: the packet leaves as it came (the caller's own bytes, not a copy).
+    return { status: 'ok', actionByte, action: action!, packet: input, perfEvents: s.perfEvents, stats, ...queue };
   }
+  const packet = packetBytes(length);
   s.loadCtm();
   const inCtm = CTM_BUFFER_BYTES - offset;
   const tail = Math.max(0, input.length - CTM_RESIDENT_BYTES);

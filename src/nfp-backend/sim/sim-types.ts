@@ -87,7 +87,10 @@ export type NfpPacketResult =
       /** A0[23:16] at the done address. */
       actionByte: number;
       action: NfpAction;
-      /** Packet bytes after the program (adjust_head/tail and stores applied). */
+      /**
+       * Packet bytes after the program (adjust_head/tail and stores applied); the
+       * input array itself when the program left packet memory untouched.
+       */
       packet: Uint8Array;
       /** perf_event_output records captured (data bytes, then packet bytes if requested). */
       perfEvents: Uint8Array[];
