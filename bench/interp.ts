@@ -13,8 +13,7 @@
  * for a program that rewrites its packet (xdp_icmp_echo) repetitions 2..N see
  * the rewritten bytes; see `kernelSteadyState`.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BpfObject, BpfProgram } from '../src/ebpf/bpf-object.js';
@@ -23,16 +22,15 @@ import { isKernelRunnerAvailable, programRequestFromObject, runInKernelSync } fr
 import { loadObject } from '../src/ebpf/load-object.js';
 import { readCapture } from '../src/pcap/index.js';
 import { REPO_ROOT, type BenchFigure, type GroupResult } from './group-result.js';
+import { bpftoolNsPerPacket, formatNs, formatRatio, KERNEL_REPEAT, KERNEL_SIDES, kernelRunnerNsPerPacket, timeCalibrated } from './engine-vs-kernel.js';
 import { machineFacts } from './machine-facts.js';
-import { median, significant, spread } from './statistics.js';
+import { median, medianAndSpread, significant } from './statistics.js';
 
 const COMMAND = 'npm run bench -- interp';
 /** Timed batches per side; each figure is the median batch. */
 const BATCHES = 5;
 /** An interpreter batch runs at least this long (its packet count is calibrated once). */
 const INTERP_BATCH_MS = 250;
-/** BPF_PROG_TEST_RUN repeat count per kernel batch. */
-const KERNEL_REPEAT = 1_000_000;
 
 // ---------------------------------------------------------------------------
 // Examples and their representative packets.
@@ -178,80 +176,14 @@ function interpreterNsPerPacket(ex: PreparedExample, packet: Uint8Array): Interp
   const maps = createMapRuntime(ex.obj.maps);
   const { prog, obj } = ex;
   const first = runProgram(prog, obj, maps, packet, {});
-  // Calibrate: grow the count (x2 to x8 a step) until one batch lasts INTERP_BATCH_MS; this also warms the JIT.
-  let packetsPerBatch = 16;
-  for (;;) {
-    const start = performance.now();
-    for (let i = 0; i < packetsPerBatch; i++) runProgram(prog, obj, maps, packet, {});
-    const elapsed = performance.now() - start;
-    if (elapsed >= INTERP_BATCH_MS || packetsPerBatch >= 1 << 24) break;
-    packetsPerBatch = Math.ceil(packetsPerBatch * Math.min(8, Math.max(2, (INTERP_BATCH_MS * 1.1) / Math.max(elapsed, 1))));
-  }
-  const nsPerPacket: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < packetsPerBatch; i++) runProgram(prog, obj, maps, packet, {});
-    nsPerPacket.push(Number(process.hrtime.bigint() - start) / packetsPerBatch);
-  }
-  return { nsPerPacket, packetsPerBatch, retval: Number(first.retval), insnsPerPacket: first.insnsExecuted };
+  const timed = timeCalibrated(
+    (count) => {
+      for (let i = 0; i < count; i++) runProgram(prog, obj, maps, packet, {});
+    },
+    { first: 16, maxCount: 1 << 24, batchMs: INTERP_BATCH_MS, batches: BATCHES },
+  );
+  return { nsPerPacket: timed.nsPerItem, packetsPerBatch: timed.count, retval: Number(first.retval), insnsPerPacket: first.insnsExecuted };
 }
-
-function kernelRunnerNsPerPacket(ex: PreparedExample): { nsPerPacket: number[]; retval: number } | string {
-  const availability = isKernelRunnerAvailable();
-  if (!availability.ok) return availability.reason;
-  const packets = Array.from({ length: BATCHES + 1 }, () => ({ data: ex.packet, repeat: KERNEL_REPEAT }));
-  const result = runInKernelSync({ ...programRequestFromObject(ex.obj, ex.prog, packets), dumpMapsAtEnd: false });
-  if (!result.loaded) return `the kernel refused the program: ${result.errnoName ?? 'error'} ${result.log.trim().split('\n').slice(-2).join(' | ')}`;
-  const runs = result.runs.slice(1); // the first batch warms caches and is dropped
-  const durations: number[] = [];
-  let retval = -1;
-  for (const run of runs) {
-    if (!run.ok) return `BPF_PROG_TEST_RUN failed with ${run.errnoName}`;
-    durations.push(run.durationNs);
-    retval = run.retval;
-  }
-  return { nsPerPacket: durations, retval };
-}
-
-function bpftoolNsPerPacket(ex: PreparedExample, scratch: string): { nsPerPacket: number[]; retval: number } | string {
-  if (!existsSync('/sys/fs/bpf')) return '/sys/fs/bpf is not mounted';
-  const pinDir = `/sys/fs/bpf/nicoff-bench-${process.pid}-${ex.example.name}`;
-  const packetFile = join(scratch, `${ex.example.name}.bin`);
-  writeFileSync(packetFile, ex.packet);
-  const load = spawnSync('bpftool', ['prog', 'loadall', ex.objectPath, pinDir], { encoding: 'utf8' });
-  try {
-    if (load.error) return `bpftool is not usable: ${load.error.message}`;
-    if (load.status !== 0) return `bpftool prog loadall failed: ${(load.stderr || load.stdout).trim().split('\n').slice(-2).join(' | ')}`;
-    const nsPerPacket: number[] = [];
-    let retval = -1;
-    for (let b = 0; b < BATCHES + 1; b++) {
-      const run = spawnSync('bpftool', ['prog', 'run', 'pinned', join(pinDir, ex.prog.name), 'data_in', packetFile, 'repeat', String(KERNEL_REPEAT)], {
-        encoding: 'utf8',
-      });
-      const answer = /Return value: (\d+), duration \(average\): (\d+)ns/.exec(`${run.stdout}${run.stderr}`);
-      if (!answer) return `bpftool prog run failed: ${(run.stderr || run.stdout).trim().slice(-300)}`;
-      retval = Number(answer[1]);
-      if (b > 0) nsPerPacket.push(Number(answer[2]));
-    }
-    return { nsPerPacket, retval };
-  } finally {
-    rmSync(pinDir, { recursive: true, force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------
-
-function summary(values: number[]): { median: number; min: number; max: number } {
-  const s = spread(values);
-  return { median: significant(median(values)), min: significant(s.min), max: significant(s.max) };
-}
-
-function ns(value: number): string {
-  if (value >= 10_000) return `${(value / 1000).toFixed(1)} µs`;
-  return value >= 100 ? `${Math.round(value)} ns` : `${value.toFixed(1)} ns`;
-}
-
-const ratio = (value: number): string => (value >= 10 ? `${Math.round(value)}x` : `${value.toFixed(1)}x`);
 
 function perSecond(insns: number, nsPerPacket: number): number {
   return (insns / nsPerPacket) * 1e9;
@@ -290,8 +222,10 @@ export async function runInterpGroup(): Promise<GroupResult> {
       process.stderr.write(`[interp] ${example.name}: ${ex.instructions} instructions, packet #${ex.packetIndex} (${ex.packet.length} B)\n`);
       const interp = interpreterNsPerPacket(ex, ex.timedPacket);
       const interpOnPcapPacket = ex.timedPacket !== ex.packet ? interpreterNsPerPacket(ex, ex.packet) : undefined;
-      const runner = kernelRunnerNsPerPacket(ex);
-      const bpftool = bpftoolNsPerPacket(ex, scratch);
+      const kernel = {
+        kernelRunner: kernelRunnerNsPerPacket(ex.obj, ex.prog, ex.packet, BATCHES),
+        bpftool: bpftoolNsPerPacket(ex.objectPath, ex.prog.name, ex.packet, BATCHES, { pin: ex.example.name, scratch }),
+      };
       const name = `${example.name} (${ex.instructions} insns, pcap packet #${ex.packetIndex}, ${ex.packet.length} B: ${example.packetWanted})`;
       const entry: Record<string, unknown> = {
         example: example.name,
@@ -300,7 +234,7 @@ export async function runInterpGroup(): Promise<GroupResult> {
         packetBytes: ex.packet.length,
         timedPacketRewritten: ex.timedPacket !== ex.packet,
       };
-      const s = summary(interp.nsPerPacket);
+      const s = medianAndSpread(interp.nsPerPacket);
       const rate = perSecond(interp.insnsPerPacket, median(interp.nsPerPacket));
       entry.interpreter = {
         ...s,
@@ -311,14 +245,14 @@ export async function runInterpGroup(): Promise<GroupResult> {
         insnsPerSecond: significant(rate, 3),
       };
       const onWhat = ex.timedPacket !== ex.packet ? ' (on the rewritten packet the kernel repeats on)' : '';
-      figures.push({ figure: `${name}: interpreter per packet${onWhat}`, value: ns(s.median), command: COMMAND });
+      figures.push({ figure: `${name}: interpreter per packet${onWhat}`, value: formatNs(s.median), command: COMMAND });
       figures.push({
         figure: `${name}: interpreter speed (${interp.insnsPerPacket} insns executed per packet${onWhat ? ', on the rewritten packet' : ''})`,
         value: millions(rate),
         command: COMMAND,
       });
       if (interpOnPcapPacket) {
-        const p = summary(interpOnPcapPacket.nsPerPacket);
+        const p = medianAndSpread(interpOnPcapPacket.nsPerPacket);
         const pRate = perSecond(interpOnPcapPacket.insnsPerPacket, median(interpOnPcapPacket.nsPerPacket));
         entry.interpreterOnPcapPacket = {
           ...p,
@@ -330,26 +264,23 @@ export async function runInterpGroup(): Promise<GroupResult> {
         };
         figures.push({
           figure: `${name}: interpreter per packet on the pcap packet itself (returns ${interpOnPcapPacket.retval}, ${interpOnPcapPacket.insnsPerPacket} insns; no kernel counterpart)`,
-          value: `${ns(p.median)}, ${millions(pRate)}`,
+          value: `${formatNs(p.median)}, ${millions(pRate)}`,
           command: COMMAND,
         });
       }
-      for (const [side, measured] of [
-        ['kernel runner', runner],
-        ['bpftool prog run', bpftool],
-      ] as const) {
-        const key = side === 'kernel runner' ? 'kernelRunner' : 'bpftool';
+      for (const { side, key } of KERNEL_SIDES) {
+        const measured = kernel[key];
         if (typeof measured === 'string') {
           entry[key] = { unavailable: measured };
           figures.push({ figure: `${name}: kernel (${side}) per packet`, value: `kernel: unavailable (${measured})`, command: COMMAND });
           continue;
         }
-        const k = summary(measured.nsPerPacket);
+        const k = medianAndSpread(measured.nsPerPacket);
         entry[key] = { ...k, repeat: KERNEL_REPEAT, batches: BATCHES, retval: measured.retval };
         figures.push({ figure: `${name}: kernel (${side}, repeat ${KERNEL_REPEAT}) per packet`, value: `${k.median} ns`, command: COMMAND });
         const slower = median(interp.nsPerPacket) / Math.max(k.median, 1);
         entry[`ratioVs_${key}`] = significant(slower, 3);
-        figures.push({ figure: `${name}: interpreter / kernel (${side})`, value: ratio(slower), command: COMMAND });
+        figures.push({ figure: `${name}: interpreter / kernel (${side})`, value: formatRatio(slower), command: COMMAND });
         if (interp.retval !== measured.retval) {
           notes.push(`${example.name}: interpreter returned ${interp.retval}, kernel (${side}) ${measured.retval} (its last repetition), on the timed packet`);
         }

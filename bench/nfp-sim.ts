@@ -11,32 +11,21 @@
  * runBatch over the program's whole packet set (a model: its cycle costs are
  * not documented hardware figures, nfp-microcode.md H).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKernelRunnerAvailable, programRequestFromObject, runInKernelSync } from '../src/ebpf/kernel/kernel-runner.js';
 import { NfpSimulator } from '../src/nfp-backend/sim/nfp-simulator.js';
-import {
-  EXAMPLES_DIR,
-  GOLDEN_PROGRAM_NAMES,
-  goldenProgramsAvailable,
-  GOLDEN_DIR,
-  loadGoldenProgram,
-  packetSet,
-  type GoldenProgram,
-  type GoldenProgramName,
-} from '../test/support/nfp-golden-programs.js';
+import { EXAMPLES_DIR, loadGoldenProgram, packetSet, type GoldenProgram } from '../test/support/nfp-golden-programs.js';
+import { GOLDEN_DIR, GOLDEN_PROGRAM_NAMES, goldenProgramsAvailable, type GoldenProgramName } from '../test/support/golden-word-table.js';
 import { type BenchFigure, type GroupResult } from './group-result.js';
+import { bpftoolNsPerPacket, formatNs, formatRatio, KERNEL_REPEAT, KERNEL_SIDES, kernelRunnerNsPerPacket, timeCalibrated, type KernelTiming } from './engine-vs-kernel.js';
 import { machineFacts } from './machine-facts.js';
-import { median, significant, spread } from './statistics.js';
+import { median, medianAndSpread, significant } from './statistics.js';
 
 const COMMAND = 'npm run bench -- nfp-sim';
 const BATCHES = 5;
 /** A simulator batch runs at least this long (its packet count is calibrated once). */
 const SIM_BATCH_MS = 250;
-/** BPF_PROG_TEST_RUN repeat count per kernel batch. */
-const KERNEL_REPEAT = 1_000_000;
 /** Seed of the packet sets (the faithfulness test's own seed). */
 const PACKET_SEED = 20260;
 const ENGINES = ['translate', 'interpret'] as const;
@@ -84,21 +73,13 @@ function simNsPerPacket(gp: GoldenProgram, engine: Engine, packet: Uint8Array): 
   const first = sim.runPacket({ bytes: packet });
   if (first.status !== 'ok') return `faulted: ${first.code} ${first.message} at pc ${first.pc}`;
   const input = { bytes: packet };
-  let packetsPerBatch = 64;
-  for (;;) {
-    const start = performance.now();
-    for (let i = 0; i < packetsPerBatch; i++) sim.runPacket(input);
-    const elapsed = performance.now() - start;
-    if (elapsed >= SIM_BATCH_MS || packetsPerBatch >= 1 << 26) break;
-    packetsPerBatch = Math.ceil(packetsPerBatch * Math.min(8, Math.max(2, (SIM_BATCH_MS * 1.1) / Math.max(elapsed, 1))));
-  }
-  const nsPerPacket: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < packetsPerBatch; i++) sim.runPacket(input);
-    nsPerPacket.push(Number(process.hrtime.bigint() - start) / packetsPerBatch);
-  }
-  return { nsPerPacket, packetsPerBatch, instructions: first.stats.instructions, cycles: first.stats.cycles, action: first.action };
+  const timed = timeCalibrated(
+    (count) => {
+      for (let i = 0; i < count; i++) sim.runPacket(input);
+    },
+    { first: 64, maxCount: 1 << 26, batchMs: SIM_BATCH_MS, batches: BATCHES },
+  );
+  return { nsPerPacket: timed.nsPerItem, packetsPerBatch: timed.count, instructions: first.stats.instructions, cycles: first.stats.cycles, action: first.action };
 }
 
 /**
@@ -116,80 +97,18 @@ function simPacketSet(gp: GoldenProgram, engine: Engine, packets: Uint8Array[]) 
     instructions += r.stats.instructions;
     cycles += r.stats.cycles;
   }
-  let rounds = 1;
-  for (;;) {
-    const start = performance.now();
-    for (let r = 0; r < rounds; r++) for (const i of inputs) sim.runPacket(i);
-    const elapsed = performance.now() - start;
-    if (elapsed >= SIM_BATCH_MS || rounds >= 1 << 20) break;
-    rounds = Math.ceil(rounds * Math.min(8, Math.max(2, (SIM_BATCH_MS * 1.1) / Math.max(elapsed, 1))));
-  }
-  const nsPerPacket: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    const start = process.hrtime.bigint();
-    for (let r = 0; r < rounds; r++) for (const i of inputs) sim.runPacket(i);
-    nsPerPacket.push(Number(process.hrtime.bigint() - start) / (rounds * inputs.length));
-  }
+  const timed = timeCalibrated(
+    (rounds) => {
+      for (let r = 0; r < rounds; r++) for (const i of inputs) sim.runPacket(i);
+    },
+    { first: 1, maxCount: 1 << 20, batchMs: SIM_BATCH_MS, batches: BATCHES, itemsPerCount: inputs.length },
+  );
   const batch = new NfpSimulator(gp.loaded, { engine }).runBatch(inputs, { contexts: 4 });
-  return { nsPerPacket, rounds, instructions: instructions / inputs.length, cycles: cycles / inputs.length, batch };
-}
-
-function kernelRunnerNsPerPacket(gp: GoldenProgram, packet: Uint8Array): { nsPerPacket: number[]; retval: number } | string {
-  const availability = isKernelRunnerAvailable();
-  if (!availability.ok) return availability.reason;
-  const packets = Array.from({ length: BATCHES + 1 }, () => ({ data: packet, repeat: KERNEL_REPEAT }));
-  const result = runInKernelSync({ ...programRequestFromObject(gp.obj, gp.prog, packets), dumpMapsAtEnd: false });
-  if (!result.loaded) return `the kernel refused the program: ${result.errnoName ?? 'error'}`;
-  const durations: number[] = [];
-  let retval = -1;
-  for (const run of result.runs.slice(1)) {
-    if (!run.ok) return `BPF_PROG_TEST_RUN failed with ${run.errnoName}`;
-    durations.push(run.durationNs);
-    retval = run.retval;
-  }
-  return { nsPerPacket: durations, retval };
-}
-
-function bpftoolNsPerPacket(name: GoldenProgramName, gp: GoldenProgram, packet: Uint8Array, scratch: string): { nsPerPacket: number[]; retval: number } | string {
-  const object = OBJECT_FOR_BPFTOOL[name];
-  if (!object) return 'no object file holds this program (the golden listing only gives its eBPF bytes); the kernel runner figure stands alone';
-  if (!existsSync('/sys/fs/bpf')) return '/sys/fs/bpf is not mounted';
-  const objectPath = join(EXAMPLES_DIR, object);
-  const pinDir = `/sys/fs/bpf/nicoff-bench-nfp-${process.pid}-${name}`;
-  const packetFile = join(scratch, `${name}.bin`);
-  writeFileSync(packetFile, packet);
-  const load = spawnSync('bpftool', ['prog', 'loadall', objectPath, pinDir], { encoding: 'utf8' });
-  try {
-    if (load.error) return `bpftool is not usable: ${load.error.message}`;
-    if (load.status !== 0) return `bpftool prog loadall failed: ${(load.stderr || load.stdout).trim().split('\n').slice(-2).join(' | ')}`;
-    const nsPerPacket: number[] = [];
-    let retval = -1;
-    for (let b = 0; b < BATCHES + 1; b++) {
-      const run = spawnSync('bpftool', ['prog', 'run', 'pinned', join(pinDir, gp.prog.name), 'data_in', packetFile, 'repeat', String(KERNEL_REPEAT)], { encoding: 'utf8' });
-      const answer = /Return value: (\d+), duration \(average\): (\d+)ns/.exec(`${run.stdout}${run.stderr}`);
-      if (!answer) return `bpftool prog run failed: ${(run.stderr || run.stdout).trim().slice(-300)}`;
-      retval = Number(answer[1]);
-      if (b > 0) nsPerPacket.push(Number(answer[2]));
-    }
-    return { nsPerPacket, retval };
-  } finally {
-    rmSync(pinDir, { recursive: true, force: true });
-  }
+  return { nsPerPacket: timed.nsPerItem, rounds: timed.count, instructions: instructions / inputs.length, cycles: cycles / inputs.length, batch };
 }
 
 // ---------------------------------------------------------------------------
 
-function summary(values: number[]): { median: number; min: number; max: number } {
-  const s = spread(values);
-  return { median: significant(median(values)), min: significant(s.min), max: significant(s.max) };
-}
-
-function ns(value: number): string {
-  if (value >= 10_000) return `${(value / 1000).toFixed(1)} µs`;
-  return value >= 100 ? `${Math.round(value)} ns` : `${value.toFixed(1)} ns`;
-}
-
-const ratio = (value: number): string => (value >= 10 ? `${Math.round(value)}x` : `${value.toFixed(1)}x`);
 const mips = (insnsPerSecond: number): string => `${significant(insnsPerSecond / 1e6, 3)} M NFP insns/s`;
 const pps = (value: number): string => (value >= 1e6 ? `${significant(value / 1e6, 3)} Mpps` : `${significant(value / 1e3, 3)} kpps`);
 
@@ -220,12 +139,12 @@ export async function runNfpSimGroup(): Promise<GroupResult> {
           notes.push(`${name} (${engine}): ${t}`);
           continue;
         }
-        const s = summary(t.nsPerPacket);
+        const s = medianAndSpread(t.nsPerPacket);
         const rate = (t.instructions / median(t.nsPerPacket)) * 1e9;
         simMedian[engine] = median(t.nsPerPacket);
         perEngineInsns[engine].push(rate);
         const onSet = simPacketSet(gp, engine, set);
-        const setNs = summary(onSet.nsPerPacket);
+        const setNs = medianAndSpread(onSet.nsPerPacket);
         disclaimer = onSet.batch.throughput.disclaimer;
         entry[engine] = {
           ...s,
@@ -245,7 +164,7 @@ export async function runNfpSimGroup(): Promise<GroupResult> {
             lineRatePps: significant(onSet.batch.throughput.lineRatePps, 4),
           },
         };
-        figures.push({ figure: `${label}: simulator (${engine}) per packet`, value: ns(s.median), command: COMMAND });
+        figures.push({ figure: `${label}: simulator (${engine}) per packet`, value: formatNs(s.median), command: COMMAND });
         figures.push({ figure: `${label}: simulator (${engine}) speed (${t.instructions} NFP insns per packet)`, value: mips(rate), command: COMMAND });
         if (engine === 'translate') {
           figures.push({ figure: `${label}: simulated cycles per packet (one context alone)`, value: `${t.cycles}`, command: COMMAND });
@@ -255,21 +174,23 @@ export async function runNfpSimGroup(): Promise<GroupResult> {
             command: COMMAND,
           });
         }
-        figures.push({ figure: `${name}: simulator (${engine}) per packet over the ${set.length}-packet set (mean ${significant(onSet.instructions, 3)} NFP insns)`, value: ns(setNs.median), command: COMMAND });
+        figures.push({ figure: `${name}: simulator (${engine}) per packet over the ${set.length}-packet set (mean ${significant(onSet.instructions, 3)} NFP insns)`, value: formatNs(setNs.median), command: COMMAND });
       }
-      const runner = kernelRunnerNsPerPacket(gp, packet);
-      const bpftool = bpftoolNsPerPacket(name, gp, packet, scratch);
-      for (const [side, measured] of [
-        ['kernel runner', runner],
-        ['bpftool prog run', bpftool],
-      ] as const) {
-        const key = side === 'kernel runner' ? 'kernelRunner' : 'bpftool';
+      const object = OBJECT_FOR_BPFTOOL[name];
+      const kernel: Record<(typeof KERNEL_SIDES)[number]['key'], KernelTiming> = {
+        kernelRunner: kernelRunnerNsPerPacket(gp.obj, gp.prog, packet, BATCHES),
+        bpftool: object
+          ? bpftoolNsPerPacket(join(EXAMPLES_DIR, object), gp.prog.name, packet, BATCHES, { pin: `nfp-${name}`, scratch })
+          : 'no object file holds this program (the golden listing only gives its eBPF bytes); the kernel runner figure stands alone',
+      };
+      for (const { side, key } of KERNEL_SIDES) {
+        const measured = kernel[key];
         if (typeof measured === 'string') {
           entry[key] = { unavailable: measured };
           notes.push(`${name}: kernel (${side}) not measured: ${measured}`);
           continue;
         }
-        const k = summary(measured.nsPerPacket);
+        const k = medianAndSpread(measured.nsPerPacket);
         entry[key] = { ...k, repeat: KERNEL_REPEAT, batches: BATCHES, retval: measured.retval };
         figures.push({ figure: `${name}: kernel (${side}, repeat ${KERNEL_REPEAT}) per packet, same eBPF and packet`, value: `${k.median} ns`, command: COMMAND });
         for (const engine of ENGINES) {
@@ -277,7 +198,7 @@ export async function runNfpSimGroup(): Promise<GroupResult> {
           if (m === undefined) continue;
           const r = m / Math.max(k.median, 1);
           entry[`ratio_${engine}_vs_${key}`] = significant(r, 3);
-          figures.push({ figure: `${name}: simulator (${engine}) / kernel (${side})`, value: ratio(r), command: COMMAND });
+          figures.push({ figure: `${name}: simulator (${engine}) / kernel (${side})`, value: formatRatio(r), command: COMMAND });
         }
       }
       raw.push(entry);

@@ -9,6 +9,7 @@ import { REPO_ROOT, writeGroupResult, type GroupResult } from './group-result.js
 import { runInterpGroup } from './interp.js';
 import { runLoaderGroup } from './loader.js';
 import { runNfpSimGroup } from './nfp-sim.js';
+import { runTlsGroup } from './tls.js';
 import { runVerifierGroup } from './verifier.js';
 
 const GROUPS: Record<string, () => GroupResult | Promise<GroupResult>> = {
@@ -16,6 +17,7 @@ const GROUPS: Record<string, () => GroupResult | Promise<GroupResult>> = {
   interp: runInterpGroup,
   verifier: runVerifierGroup,
   'nfp-sim': runNfpSimGroup,
+  tls: runTlsGroup,
 };
 
 async function main(): Promise<void> {

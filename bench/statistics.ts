@@ -17,3 +17,9 @@ export function significant(value: number, digits = 4): number {
   if (value === 0 || !Number.isFinite(value)) return value;
   return Number(value.toPrecision(digits));
 }
+
+/** Median with the spread, each to 4 significant digits: how the result files give a set of batches. */
+export function medianAndSpread(values: readonly number[]): { median: number; min: number; max: number } {
+  const s = spread(values);
+  return { median: significant(median(values)), min: significant(s.min), max: significant(s.max) };
+}

@@ -11,6 +11,7 @@ import { registerDisasm } from './commands/disasm.js';
 import { registerRun } from './commands/run.js';
 import { registerAsm } from './commands/asm.js';
 import { registerVerify } from './commands/verify.js';
+import { registerTls } from './commands/tls.js';
 
 const EXIT_HELP = `
 Exit status:
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerAsm(program);
   registerVerify(program);
+  registerTls(program);
   for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_HELP);
   program.hook('preAction', (_this, action) => configureColour(action.optsWithGlobals() as GlobalOptions));
   return program;

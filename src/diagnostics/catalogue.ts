@@ -266,6 +266,11 @@ export const CATALOGUE = {
   NC7004: row('input', 'no key log entry for client random {random} ({flow})'),
   NC7005: row('input', 'TLS record {record} of {flow} failed authentication'),
   NC7006: row('input', 'TCP stream {flow} stops at a hole at byte {offset}; {after} captured bytes after it are not reassembled'),
+  NC7007: row('input', 'TLS records in {flow} but no handshake in the capture: its keys cannot be found'),
+  NC7008: row('internal', 'TLS replay of {flow}, record at stream offset {offset} (TCP seq {seq}): {reason}'),
+  NC7009: row('input', 'NIC offload of {flow} cannot start: {reason}'),
+  NC7020: row('input', 'no TLS connections in the capture ({connections} TCP connections, {packets} packets)'),
+  NC7021: row('input', 'cannot write the plaintext to {dir}: {reason}'),
 
   // --- usage ---
   NC8001: row('usage', '{reason}'),

@@ -104,6 +104,24 @@ export interface DirectionReport {
   spans: OffloadStateSpan[];
   events: OffloadEvent[];
   plaintext?: Uint8Array;
+  /** TCP data segments of the direction (what the outcome counters add up to). */
+  dataPackets: number;
+  /** Their TCP payload bytes, retransmissions included (the offload ratio's denominator). */
+  payloadBytes: number;
+  /** With keepPlaintext: where each application-data record's plaintext sits in `plaintext`. */
+  plaintextRecords?: PlaintextRecordSpan[];
+}
+
+/** One application-data record of a direction's plaintext. */
+export interface PlaintextRecordSpan {
+  /** TLS record number (nonce sequence). */
+  record: number;
+  /** TCP sequence number and stream offset of the record header. */
+  tcpSeq: number;
+  offset: number;
+  /** Offset and length of the record's plaintext in DirectionReport.plaintext. */
+  plaintextOffset: number;
+  length: number;
 }
 
 export interface ConnectionReport {

@@ -2,7 +2,14 @@
  * The software decryption path: every TLS connection of a capture, both
  * directions, decrypted record by record with node:crypto AES-GCM (tag checked).
  * This is the host's view and the reference the NIC model is compared with.
+ *
+ * The pieces are shared with the replay (tls-replay.ts, host-tls-stack.ts):
+ * `identifyTlsSession` finds a connection's hellos, cipher suite and keys;
+ * `RecordDecryptor` walks one direction's records in stream order (TLS 1.2
+ * ChangeCipherSpec, TLS 1.3 key phases and KeyUpdate) and opens each one in
+ * software, or accepts a plaintext whose tag was verified elsewhere (the NIC).
  */
+import { Buffer } from 'node:buffer';
 import { createDecipheriv } from 'node:crypto';
 import type { Capture } from '../pcap/index.js';
 import { makeDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -27,6 +34,7 @@ import {
   tcpConnections,
   directionName,
   type ReassembledStream,
+  type TcpConnection,
   type TcpDirection,
 } from './tcp-flows.js';
 import {
@@ -39,11 +47,12 @@ import {
   splitRecords,
   type ClientHello,
   type ServerHello,
+  type SplitRecords,
   type TlsRecord,
 } from './tls-records.js';
 
-const GCM_TAG_LENGTH = 16;
-const TLS12_EXPLICIT_NONCE_LENGTH = 8;
+export const GCM_TAG_LENGTH = 16;
+export const TLS12_EXPLICIT_NONCE_LENGTH = 8;
 
 /** Decrypt one AES-GCM record body; undefined when the tag does not verify. */
 export function openAeadRecord(
@@ -124,137 +133,216 @@ export interface DecryptOptions {
 
 const EXTENDED_MASTER_SECRET_EXTENSION = 23;
 
-function startsWithClientHello(stream: Uint8Array): boolean {
-  return stream.length >= 6 && stream[0] === CONTENT_TYPE.HANDSHAKE && stream[1] === 3 && stream[5] === HANDSHAKE_TYPE.CLIENT_HELLO;
-}
-
-function emptyDirection(flow: string, stream: ReassembledStream, trailingBytes: number): DirectionDecryption {
-  return { flow, stream, records: [], applicationData: Buffer.alloc(0), applicationRecords: 0, authFailures: [], trailingBytes };
-}
-
-function finishDirection(result: DirectionDecryption): DirectionDecryption {
-  const application = result.records.filter((r) => r.contentType === CONTENT_TYPE.APPLICATION_DATA);
-  result.applicationRecords = application.length;
-  result.applicationData = Buffer.concat(application.map((r) => r.plaintext));
-  return result;
-}
-
-function authFailure(flow: string, record: TlsRecord, seq: bigint): Diagnostic {
-  return makeDiagnostic('NC7005', { record: `at stream offset ${record.offset} (seq ${seq})`, flow });
-}
-
-/** TLS 1.2: records after the direction's ChangeCipherSpec, seq from 0 (Finished). */
-function decryptTls12Direction(
-  cipherSuite: CipherSuite,
-  keys: TrafficKeys,
-  records: TlsRecord[],
-  result: DirectionDecryption,
-): void {
-  let encrypted = false;
-  let seq = 0n;
-  for (const record of records) {
-    if (!encrypted) {
-      if (record.contentType === CONTENT_TYPE.CHANGE_CIPHER_SPEC) encrypted = true;
-      continue;
-    }
-    const fragment = record.fragment;
-    if (fragment.length < TLS12_EXPLICIT_NONCE_LENGTH + GCM_TAG_LENGTH) {
-      result.authFailures.push(authFailure(result.flow, record, seq));
-      seq++;
-      continue;
-    }
-    const explicitNonce = fragment.subarray(0, TLS12_EXPLICIT_NONCE_LENGTH);
-    const ciphertext = fragment.subarray(TLS12_EXPLICIT_NONCE_LENGTH, fragment.length - GCM_TAG_LENGTH);
-    const tag = fragment.subarray(fragment.length - GCM_TAG_LENGTH);
-    const aad = tls12AdditionalData(seq, record.contentType, record.version, ciphertext.length);
-    const plaintext = openAeadRecord(cipherSuite.aead, keys.key, tls12Nonce(keys.iv, explicitNonce), aad, ciphertext, tag);
-    if (plaintext) {
-      result.records.push({ offset: record.offset, contentType: record.contentType, phase: 'application', seq, keyGeneration: 0, plaintext });
-    } else {
-      result.authFailures.push(authFailure(result.flow, record, seq));
-    }
-    seq++;
-  }
-}
-
-/** Strip TLSInnerPlaintext padding: content ‖ type ‖ zeros. */
-function innerPlaintext(plaintext: Buffer): { contentType: number; content: Buffer } | undefined {
-  let end = plaintext.length;
-  while (end > 0 && plaintext[end - 1] === 0) end--;
-  if (end === 0) return undefined;
-  return { contentType: plaintext[end - 1]!, content: plaintext.subarray(0, end - 1) };
-}
+// ---------------------------------------------------------------- one direction's records
 
 interface Tls13Phase {
   phase: KeyPhase;
   secret: Uint8Array;
 }
 
+/** The keys of one direction: TLS 1.2 traffic keys, or the TLS 1.3 key phases in order. */
+export type DirectionKeys =
+  | { version: '1.2'; keys: TrafficKeys }
+  | { version: '1.3'; phases: readonly Tls13Phase[] };
+
+/** The AEAD inputs of one protected record under a decryptor's current state. */
+export interface RecordCrypto {
+  key: Buffer;
+  nonce: Buffer;
+  additionalData: Buffer;
+  /** Bytes of the fragment before the ciphertext: 8 (TLS 1.2 explicit nonce) or 0. */
+  ciphertextStart: number;
+  seq: bigint;
+  phase: KeyPhase;
+}
+
+export type OpenResult = { ok: true; record: DecryptedRecord } | { ok: false; seq: bigint };
+
+/** Strip TLSInnerPlaintext padding: content ‖ type ‖ zeros. */
+export function innerPlaintext(plaintext: Buffer): { contentType: number; content: Buffer } | undefined {
+  let end = plaintext.length;
+  while (end > 0 && plaintext[end - 1] === 0) end--;
+  if (end === 0) return undefined;
+  return { contentType: plaintext[end - 1]!, content: plaintext.subarray(0, end - 1) };
+}
+
 /**
- * TLS 1.3: encrypted records (outer type 23) go through the phases in order,
- * each with its own seq from 0: early (through EndOfEarlyData), handshake
- * (through Finished), then application (new secret and seq 0 at each KeyUpdate).
- * A record that fails under the early key is retried under the handshake key
+ * One direction's record protection, walked in stream order. TLS 1.2: the
+ * records after the direction's ChangeCipherSpec, seq from 0 (Finished). TLS
+ * 1.3: encrypted records (outer type 23) go through the phases in order, each
+ * with its own seq from 0: early (through EndOfEarlyData), handshake (through
+ * Finished), then application (new secret and seq 0 at each KeyUpdate). A
+ * record that fails under the early key is retried under the handshake key
  * (the client sent no 0-RTT data, or the key log lacks its secret).
+ *
+ * Call `isProtected` once per record, in stream order; for each protected
+ * record then call exactly one of `open` (software) or `accept` (a plaintext
+ * whose tag was verified elsewhere).
  */
-function decryptTls13Direction(
-  cipherSuite: CipherSuite,
-  phases: Tls13Phase[],
-  records: TlsRecord[],
-  result: DirectionDecryption,
-): void {
-  let phaseIndex = 0;
-  let secret = phases[0]!.secret;
-  let keys = tls13TrafficKeys(cipherSuite, secret);
-  let seq = 0n;
-  let keyGeneration = 0;
-  let handshake = new HandshakeReader();
-  const enterPhase = (index: number): void => {
-    phaseIndex = index;
-    secret = phases[index]!.secret;
-    keys = tls13TrafficKeys(cipherSuite, secret);
-    seq = 0n;
-    handshake = new HandshakeReader();
-  };
-  const open = (record: TlsRecord): Buffer | undefined => {
+export class RecordDecryptor {
+  private encrypted = false;
+  private phaseIndex = 0;
+  private secret: Uint8Array | undefined;
+  private keys: TrafficKeys;
+  private sequence = 0n;
+  private generation = 0;
+  private handshake = new HandshakeReader();
+
+  constructor(
+    readonly cipherSuite: CipherSuite,
+    private readonly directionKeys: DirectionKeys,
+  ) {
+    if (directionKeys.version === '1.2') {
+      this.keys = directionKeys.keys;
+    } else {
+      this.secret = directionKeys.phases[0]!.secret;
+      this.keys = tls13TrafficKeys(cipherSuite, this.secret);
+    }
+  }
+
+  get version(): '1.2' | '1.3' {
+    return this.directionKeys.version;
+  }
+
+  /** Sequence number the next protected record is opened with. */
+  get seq(): bigint {
+    return this.sequence;
+  }
+
+  get phase(): KeyPhase {
+    return this.directionKeys.version === '1.2' ? 'application' : this.directionKeys.phases[this.phaseIndex]!.phase;
+  }
+
+  get keyGeneration(): number {
+    return this.generation;
+  }
+
+  /** The current traffic keys (TLS 1.3: of the current phase and generation). */
+  get trafficKeys(): TrafficKeys {
+    return this.keys;
+  }
+
+  /** Whether the record is protected; a TLS 1.2 ChangeCipherSpec switches protection on for the records after it. */
+  isProtected(record: TlsRecord): boolean {
+    if (this.directionKeys.version === '1.3') return record.contentType === CONTENT_TYPE.APPLICATION_DATA;
+    if (this.encrypted) return true;
+    if (record.contentType === CONTENT_TYPE.CHANGE_CIPHER_SPEC) this.encrypted = true;
+    return false;
+  }
+
+  /** The AEAD inputs for a protected record under the current state; undefined when the fragment is too short to hold a tag. */
+  crypto(record: TlsRecord): RecordCrypto | undefined {
     const fragment = record.fragment;
+    if (this.directionKeys.version === '1.2') {
+      if (fragment.length < TLS12_EXPLICIT_NONCE_LENGTH + GCM_TAG_LENGTH) return undefined;
+      const plaintextLength = fragment.length - TLS12_EXPLICIT_NONCE_LENGTH - GCM_TAG_LENGTH;
+      return {
+        key: this.keys.key,
+        nonce: tls12Nonce(this.keys.iv, fragment.subarray(0, TLS12_EXPLICIT_NONCE_LENGTH)),
+        additionalData: tls12AdditionalData(this.sequence, record.contentType, record.version, plaintextLength),
+        ciphertextStart: TLS12_EXPLICIT_NONCE_LENGTH,
+        seq: this.sequence,
+        phase: 'application',
+      };
+    }
     if (fragment.length < GCM_TAG_LENGTH) return undefined;
+    return {
+      key: this.keys.key,
+      nonce: tls13Nonce(this.keys.iv, this.sequence),
+      additionalData: tls13AdditionalData(record.header),
+      ciphertextStart: 0,
+      seq: this.sequence,
+      phase: this.phase,
+    };
+  }
+
+  private tryOpen(record: TlsRecord): Buffer | undefined {
+    const c = this.crypto(record);
+    if (!c) return undefined;
+    const fragment = record.fragment;
     return openAeadRecord(
-      cipherSuite.aead,
-      keys.key,
-      tls13Nonce(keys.iv, seq),
-      tls13AdditionalData(record.header),
-      fragment.subarray(0, fragment.length - GCM_TAG_LENGTH),
+      this.cipherSuite.aead,
+      c.key,
+      c.nonce,
+      c.additionalData,
+      fragment.subarray(c.ciphertextStart, fragment.length - GCM_TAG_LENGTH),
       fragment.subarray(fragment.length - GCM_TAG_LENGTH),
     );
-  };
-  for (const record of records) {
-    if (record.contentType !== CONTENT_TYPE.APPLICATION_DATA) continue; // hellos, CCS, plaintext alerts
-    let plaintext = open(record);
-    if (!plaintext && phases[phaseIndex]!.phase === 'early' && phaseIndex + 1 < phases.length) {
-      enterPhase(phaseIndex + 1);
-      plaintext = open(record);
+  }
+
+  /** Decrypt a protected record in software (tag checked). A failed record still uses up its sequence number. */
+  open(record: TlsRecord): OpenResult {
+    let plaintext = this.tryOpen(record);
+    if (
+      !plaintext &&
+      this.directionKeys.version === '1.3' &&
+      this.phase === 'early' &&
+      this.phaseIndex + 1 < this.directionKeys.phases.length
+    ) {
+      this.enterPhase(this.phaseIndex + 1);
+      plaintext = this.tryOpen(record);
     }
-    const inner = plaintext ? innerPlaintext(plaintext) : undefined;
-    if (!inner) {
-      result.authFailures.push(authFailure(result.flow, record, seq));
-      seq++;
-      continue;
+    if (!plaintext) return this.fail();
+    return this.accept(record, plaintext);
+  }
+
+  /**
+   * Take the AEAD plaintext of a protected record whose tag was verified
+   * elsewhere (TLS 1.3: the whole TLSInnerPlaintext) and advance the state.
+   */
+  accept(record: TlsRecord, plaintext: Buffer): OpenResult {
+    if (this.directionKeys.version === '1.2') {
+      const out: DecryptedRecord = {
+        offset: record.offset,
+        contentType: record.contentType,
+        phase: 'application',
+        seq: this.sequence,
+        keyGeneration: 0,
+        plaintext,
+      };
+      this.sequence++;
+      return { ok: true, record: out };
     }
-    const phase = phases[phaseIndex]!.phase;
-    result.records.push({ offset: record.offset, contentType: inner.contentType, phase, seq, keyGeneration, plaintext: inner.content });
-    seq++;
-    if (inner.contentType !== CONTENT_TYPE.HANDSHAKE) continue;
-    for (const message of handshake.push(inner.content)) {
-      if (phase === 'early' && message.type === HANDSHAKE_TYPE.END_OF_EARLY_DATA) enterPhase(phaseIndex + 1);
-      else if (phase === 'handshake' && message.type === HANDSHAKE_TYPE.FINISHED) enterPhase(phaseIndex + 1);
-      else if (phase === 'application' && message.type === HANDSHAKE_TYPE.KEY_UPDATE) {
-        secret = tls13NextTrafficSecret(cipherSuite.hash, secret);
-        keys = tls13TrafficKeys(cipherSuite, secret);
-        seq = 0n;
-        keyGeneration++;
+    const inner = innerPlaintext(plaintext);
+    if (!inner) return this.fail();
+    const phase = this.phase;
+    const out: DecryptedRecord = {
+      offset: record.offset,
+      contentType: inner.contentType,
+      phase,
+      seq: this.sequence,
+      keyGeneration: this.generation,
+      plaintext: inner.content,
+    };
+    this.sequence++;
+    if (inner.contentType === CONTENT_TYPE.HANDSHAKE) {
+      for (const message of this.handshake.push(inner.content)) {
+        if (phase === 'early' && message.type === HANDSHAKE_TYPE.END_OF_EARLY_DATA) this.enterPhase(this.phaseIndex + 1);
+        else if (phase === 'handshake' && message.type === HANDSHAKE_TYPE.FINISHED) this.enterPhase(this.phaseIndex + 1);
+        else if (phase === 'application' && message.type === HANDSHAKE_TYPE.KEY_UPDATE) {
+          this.secret = tls13NextTrafficSecret(this.cipherSuite.hash, this.secret!);
+          this.keys = tls13TrafficKeys(this.cipherSuite, this.secret);
+          this.sequence = 0n;
+          this.generation++;
+        }
       }
     }
+    return { ok: true, record: out };
+  }
+
+  private fail(): OpenResult {
+    const seq = this.sequence;
+    this.sequence++;
+    return { ok: false, seq };
+  }
+
+  private enterPhase(index: number): void {
+    if (this.directionKeys.version !== '1.3') return;
+    this.phaseIndex = index;
+    this.secret = this.directionKeys.phases[index]!.secret;
+    this.keys = tls13TrafficKeys(this.cipherSuite, this.secret);
+    this.sequence = 0n;
+    this.handshake = new HandshakeReader();
   }
 }
 
@@ -270,90 +358,184 @@ function tls13Phases(secrets: ConnectionSecrets, side: 'client' | 'server', offe
   return phases;
 }
 
+// ---------------------------------------------------------------- one connection's handshake and keys
+
+function startsWithClientHello(stream: Uint8Array): boolean {
+  return stream.length >= 6 && stream[0] === CONTENT_TYPE.HANDSHAKE && stream[1] === 3 && stream[5] === HANDSHAKE_TYPE.CLIENT_HELLO;
+}
+
+/** The two directions of a TLS connection, client first, with their reassembled streams and records. */
+export interface TlsConnectionSides {
+  client: TcpDirection;
+  server: TcpDirection;
+  clientFlow: string;
+  serverFlow: string;
+  clientStream: ReassembledStream;
+  serverStream: ReassembledStream;
+  /** NC7006 for each direction that stops at a hole. */
+  gaps: Diagnostic[];
+}
+
+/** A connection whose hellos, suite and keys were all found. */
+export interface TlsSessionSetup extends TlsConnectionSides {
+  clientRecords: SplitRecords;
+  serverRecords: SplitRecords;
+  clientHello: ClientHello;
+  serverHello: ServerHello;
+  cipherSuite: CipherSuite;
+  clientKeys: DirectionKeys;
+  serverKeys: DirectionKeys;
+}
+
+export type SessionIdentification =
+  /** Neither direction starts with a ClientHello. */
+  | { kind: 'not-tls' }
+  /** A ClientHello, but no usable ServerHello (NC7002), an unsupported suite (NC7003), or no keys (NC7004). */
+  | { kind: 'no-handshake' | 'unsupported-cipher' | 'no-keys'; sides: TlsConnectionSides; problem: Diagnostic; cipherSuite?: CipherSuite }
+  | { kind: 'session'; setup: TlsSessionSetup };
+
+/**
+ * Find a connection's ClientHello and ServerHello, the negotiated suite, and
+ * each direction's keys from the key log (or a TLS 1.2 PSK). `firstStream` and
+ * `secondStream` are the reassembled streams of `connection.first` / `.second`.
+ * Throws NC7002 for a stream that starts like TLS but holds a malformed record header.
+ */
+export function identifyTlsSession(
+  connection: TcpConnection,
+  firstStream: ReassembledStream,
+  secondStream: ReassembledStream,
+  options: DecryptOptions,
+): SessionIdentification {
+  let client = connection.first;
+  let server = connection.second;
+  let clientStream = firstStream;
+  let serverStream = secondStream;
+  if (!startsWithClientHello(firstStream.bytes)) {
+    if (!startsWithClientHello(secondStream.bytes)) return { kind: 'not-tls' }; // not TLS (or the hello was not captured)
+    [client, server, clientStream, serverStream] = [server, client, serverStream, clientStream];
+  }
+  const clientFlow = directionName(client);
+  const serverFlow = directionName(server);
+  const gaps: Diagnostic[] = [];
+  for (const [flow, stream] of [[clientFlow, clientStream], [serverFlow, serverStream]] as const) {
+    if (stream.gapAt !== undefined) {
+      gaps.push(makeDiagnostic('NC7006', { flow, offset: stream.gapAt, after: stream.bytesAfterGap }));
+    }
+  }
+  const sides: TlsConnectionSides = { client, server, clientFlow, serverFlow, clientStream, serverStream, gaps };
+  const clientRecords = splitRecords(clientStream.bytes, clientFlow);
+  const serverRecords = splitRecords(serverStream.bytes, serverFlow);
+  const clientHelloMessage = plaintextHandshake(clientRecords.records).find((m) => m.type === HANDSHAKE_TYPE.CLIENT_HELLO);
+  const serverHelloMessage = plaintextHandshake(serverRecords.records)
+    .filter((m) => m.type === HANDSHAKE_TYPE.SERVER_HELLO)
+    .map((m) => parseServerHello(m.body, serverFlow))
+    .filter((hello) => !hello.isHelloRetryRequest)
+    .at(-1);
+  if (!clientHelloMessage || !serverHelloMessage) {
+    const problem = makeDiagnostic('NC7002', { what: 'handshake', flow: connection.name, reason: 'no complete ClientHello and ServerHello' });
+    return { kind: 'no-handshake', sides, problem };
+  }
+  const clientHello = parseClientHello(clientHelloMessage.body, clientFlow);
+  const serverHello = serverHelloMessage;
+  const cipherSuite = CIPHER_SUITES.get(serverHello.cipherSuite);
+  const negotiated = serverHello.version === 0x0304 ? '1.3' : serverHello.version === 0x0303 ? '1.2' : undefined;
+  if (!cipherSuite || cipherSuite.version !== negotiated) {
+    const problem = makeDiagnostic('NC7003', { suite: `0x${serverHello.cipherSuite.toString(16).padStart(4, '0')}`, flow: connection.name });
+    return { kind: 'unsupported-cipher', sides, problem };
+  }
+  const randomHex = Buffer.from(clientHello.random).toString('hex');
+  const secrets = options.keyLog.connections.get(randomHex);
+  let clientKeys: DirectionKeys | undefined;
+  let serverKeys: DirectionKeys | undefined;
+  let masterSecret = secrets?.masterSecret;
+  if (
+    !masterSecret &&
+    options.psk &&
+    cipherSuite.version === '1.2' &&
+    cipherSuite.name.startsWith('TLS_PSK_') &&
+    !serverHello.extensions.has(EXTENDED_MASTER_SECRET_EXTENSION)
+  ) {
+    masterSecret = tls12MasterSecret(cipherSuite.hash, pskPreMasterSecret(options.psk), clientHello.random, serverHello.random);
+  }
+  if (cipherSuite.version === '1.2' && masterSecret) {
+    const keys = tls12TrafficKeys(cipherSuite, masterSecret, clientHello.random, serverHello.random);
+    clientKeys = { version: '1.2', keys: keys.client };
+    serverKeys = { version: '1.2', keys: keys.server };
+  } else if (secrets && cipherSuite.version === '1.3') {
+    const clientPhases = tls13Phases(secrets, 'client', clientHello.offersEarlyData);
+    const serverPhases = tls13Phases(secrets, 'server', false);
+    if (clientPhases && serverPhases) {
+      clientKeys = { version: '1.3', phases: clientPhases };
+      serverKeys = { version: '1.3', phases: serverPhases };
+    }
+  }
+  if (!clientKeys || !serverKeys) {
+    return { kind: 'no-keys', sides, cipherSuite, problem: makeDiagnostic('NC7004', { random: randomHex, flow: connection.name }) };
+  }
+  return {
+    kind: 'session',
+    setup: { ...sides, clientRecords, serverRecords, clientHello, serverHello, cipherSuite, clientKeys, serverKeys },
+  };
+}
+
+// ---------------------------------------------------------------- whole captures
+
+function authFailure(flow: string, record: TlsRecord, seq: bigint): Diagnostic {
+  return makeDiagnostic('NC7005', { record: `at stream offset ${record.offset} (seq ${seq})`, flow });
+}
+
+/** Open every protected record of one direction in software. */
+function decryptDirection(
+  cipherSuite: CipherSuite,
+  keys: DirectionKeys,
+  flow: string,
+  stream: ReassembledStream,
+  split: SplitRecords,
+): DirectionDecryption {
+  const result: DirectionDecryption = {
+    flow,
+    stream,
+    records: [],
+    applicationData: Buffer.alloc(0),
+    applicationRecords: 0,
+    authFailures: [],
+    trailingBytes: split.trailingBytes,
+  };
+  const decryptor = new RecordDecryptor(cipherSuite, keys);
+  for (const record of split.records) {
+    if (!decryptor.isProtected(record)) continue; // hellos, CCS, plaintext alerts
+    const opened = decryptor.open(record);
+    if (opened.ok) result.records.push(opened.record);
+    else result.authFailures.push(authFailure(flow, record, opened.seq));
+  }
+  const application = result.records.filter((r) => r.contentType === CONTENT_TYPE.APPLICATION_DATA);
+  result.applicationRecords = application.length;
+  result.applicationData = Buffer.concat(application.map((r) => r.plaintext));
+  return result;
+}
+
 /** Decrypt every TLS connection in the capture with the key log's secrets. */
 export function decryptCapture(capture: Capture, options: DecryptOptions): CaptureDecryption {
   const sessions: TlsSession[] = [];
   const problems: Diagnostic[] = [];
   for (const connection of tcpConnections(capture)) {
-    const firstStream = reassembleStream(connection.first);
-    const secondStream = reassembleStream(connection.second);
-    let client = connection.first;
-    let server = connection.second;
-    let clientStream = firstStream;
-    let serverStream = secondStream;
-    if (!startsWithClientHello(firstStream.bytes)) {
-      if (!startsWithClientHello(secondStream.bytes)) continue; // not TLS (or the hello was not captured)
-      [client, server, clientStream, serverStream] = [server, client, serverStream, clientStream];
-    }
-    const clientFlow = directionName(client);
-    const serverFlow = directionName(server);
-    for (const [flow, stream] of [[clientFlow, clientStream], [serverFlow, serverStream]] as const) {
-      if (stream.gapAt !== undefined) {
-        problems.push(makeDiagnostic('NC7006', { flow, offset: stream.gapAt, after: stream.bytesAfterGap }));
-      }
-    }
-    const clientRecords = splitRecords(clientStream.bytes, clientFlow);
-    const serverRecords = splitRecords(serverStream.bytes, serverFlow);
-    const clientHelloMessage = plaintextHandshake(clientRecords.records).find((m) => m.type === HANDSHAKE_TYPE.CLIENT_HELLO);
-    const serverHelloMessage = plaintextHandshake(serverRecords.records)
-      .filter((m) => m.type === HANDSHAKE_TYPE.SERVER_HELLO)
-      .map((m) => parseServerHello(m.body, serverFlow))
-      .filter((hello) => !hello.isHelloRetryRequest)
-      .at(-1);
-    if (!clientHelloMessage || !serverHelloMessage) {
-      problems.push(makeDiagnostic('NC7002', { what: 'handshake', flow: connection.name, reason: 'no complete ClientHello and ServerHello' }));
+    const identified = identifyTlsSession(connection, reassembleStream(connection.first), reassembleStream(connection.second), options);
+    if (identified.kind === 'not-tls') continue;
+    problems.push(...identified.kind === 'session' ? identified.setup.gaps : identified.sides.gaps);
+    if (identified.kind !== 'session') {
+      problems.push(identified.problem);
       continue;
     }
-    const clientHello = parseClientHello(clientHelloMessage.body, clientFlow);
-    const serverHello = serverHelloMessage;
-    const cipherSuite = CIPHER_SUITES.get(serverHello.cipherSuite);
-    const negotiated = serverHello.version === 0x0304 ? '1.3' : serverHello.version === 0x0303 ? '1.2' : undefined;
-    if (!cipherSuite || cipherSuite.version !== negotiated) {
-      problems.push(makeDiagnostic('NC7003', { suite: `0x${serverHello.cipherSuite.toString(16).padStart(4, '0')}`, flow: connection.name }));
-      continue;
-    }
-    const randomHex = Buffer.from(clientHello.random).toString('hex');
-    const secrets = options.keyLog.connections.get(randomHex);
-    const clientToServer = emptyDirection(clientFlow, clientStream, clientRecords.trailingBytes);
-    const serverToClient = emptyDirection(serverFlow, serverStream, serverRecords.trailingBytes);
-    let haveKeys = false;
-    let masterSecret = secrets?.masterSecret;
-    if (
-      !masterSecret &&
-      options.psk &&
-      cipherSuite.version === '1.2' &&
-      cipherSuite.name.startsWith('TLS_PSK_') &&
-      !serverHello.extensions.has(EXTENDED_MASTER_SECRET_EXTENSION)
-    ) {
-      masterSecret = tls12MasterSecret(cipherSuite.hash, pskPreMasterSecret(options.psk), clientHello.random, serverHello.random);
-    }
-    if (cipherSuite.version === '1.2' && masterSecret) {
-      const keys = tls12TrafficKeys(cipherSuite, masterSecret, clientHello.random, serverHello.random);
-      decryptTls12Direction(cipherSuite, keys.client, clientRecords.records, clientToServer);
-      decryptTls12Direction(cipherSuite, keys.server, serverRecords.records, serverToClient);
-      haveKeys = true;
-    } else if (secrets && cipherSuite.version === '1.3') {
-      const clientPhases = tls13Phases(secrets, 'client', clientHello.offersEarlyData);
-      const serverPhases = tls13Phases(secrets, 'server', false);
-      if (clientPhases && serverPhases) {
-        decryptTls13Direction(cipherSuite, clientPhases, clientRecords.records, clientToServer);
-        decryptTls13Direction(cipherSuite, serverPhases, serverRecords.records, serverToClient);
-        haveKeys = true;
-      }
-    }
-    if (!haveKeys) {
-      problems.push(makeDiagnostic('NC7004', { random: randomHex, flow: connection.name }));
-      continue;
-    }
+    const s = identified.setup;
     sessions.push({
       connection: connection.name,
-      client,
-      server,
-      clientHello,
-      serverHello,
-      cipherSuite,
-      clientToServer: finishDirection(clientToServer),
-      serverToClient: finishDirection(serverToClient),
+      client: s.client,
+      server: s.server,
+      clientHello: s.clientHello,
+      serverHello: s.serverHello,
+      cipherSuite: s.cipherSuite,
+      clientToServer: decryptDirection(s.cipherSuite, s.clientKeys, s.clientFlow, s.clientStream, s.clientRecords),
+      serverToClient: decryptDirection(s.cipherSuite, s.serverKeys, s.serverFlow, s.serverStream, s.serverRecords),
     });
   }
   return { sessions, problems };

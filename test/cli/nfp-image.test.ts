@@ -16,18 +16,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeProgram } from '../../src/ebpf/decode.js';
 import { disassembleInsn } from '../../src/ebpf/disasm.js';
+import { GOLDEN_DIR, GOLDEN_PROGRAM_NAMES, goldenListingText, goldenOrSkip, readGoldenTable } from '../support/golden-word-table.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const GOLDEN_DIR = resolve(root, '..', 'shared', 'nfp-golden');
-const GOLDEN_PROGRAMS = ['tc_shot', 'xdp_alu', 'xdp_count', 'xdp_drop', 'xdp_pass', 'xdp_udp53'];
+const GOLDEN_PROGRAMS = [...GOLDEN_PROGRAM_NAMES];
 const tmp = mkdtempSync(join(tmpdir(), 'nicoff-cli-nfp-image-'));
 
-const haveGolden = existsSync(GOLDEN_DIR);
-if (!haveGolden) {
-  if (process.env['CI'] === 'true') throw new Error(`CI=true but the golden vectors are missing at ${GOLDEN_DIR}`);
-  console.log(`nfp image CLI golden suites skipped: ${GOLDEN_DIR} not found`);
-}
-const goldenDescribe = haveGolden ? describe : describe.skip;
+const goldenDescribe = goldenOrSkip('nfp image CLI golden suites') ? describe : describe.skip;
 
 function nicoff(args: string[]) {
   const env = { ...process.env };
@@ -42,18 +37,14 @@ const golden = (name: string) => join(GOLDEN_DIR, `${name}.txt`);
 const imagePath = (name: string) => join(tmp, `${name}.nfp`);
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The golden word rows (read independently of the listing reader `nicoff asm` uses), loaded words as 16 hex digits. */
 function goldenRows(name: string) {
-  return readFileSync(golden(name), 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      const m = /^\s*(\d+)\s+[0-9a-f]{16}\s+([0-9a-f]{16})\s+(.*?)\s*(?:;.*)?$/.exec(line);
-      return m ? [{ pc: Number(m[1]), loaded: m[2], text: m[3] }] : [];
-    });
+  return readGoldenTable(name).rows.map((r) => ({ pc: r.pc, loaded: r.loaded.toString(16).padStart(16, '0'), text: r.text }));
 }
 
 /** The eBPF slots from the listing header, and their text from the eBPF disassembler. */
 function goldenEbpf(name: string) {
-  const hex = [...readFileSync(golden(name), 'utf8').matchAll(/^#\s+bpf#(\d+)\s+([0-9a-f]{16})/gm)].map((m) => m[2]);
+  const hex = readGoldenTable(name).ebpfHex;
   const insns = decodeProgram(Uint8Array.from(Buffer.from(hex.join(''), 'hex')), 'le');
   return insns.map((insn, i) => ({ i, hex: hex[i], text: i > 0 && insns[i - 1].slots === 2 ? undefined : disassembleInsn(insn, i) }));
 }
@@ -133,7 +124,7 @@ goldenDescribe('nicoff asm / disasm on the golden programs', () => {
   });
 
   test('a malformed listing: exit 2 naming the line, and no image is written', () => {
-    const text = readFileSync(golden('xdp_drop'), 'utf8').replace('000ae0db02008038', '000ae0db02008039');
+    const text = goldenListingText('xdp_drop').replace('000ae0db02008038', '000ae0db02008039');
     const src = join(tmp, 'bad-listing.txt');
     writeFileSync(src, text);
     const out = join(tmp, 'bad-listing.nfp');

@@ -12,7 +12,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,12 +21,13 @@ import { assembleBody, parseInsn } from '../../src/nfp-backend/isa/assembler.js'
 import { decodeInsn, encodeInsn } from '../../src/nfp-backend/isa/codec.js';
 import { formatInsn } from '../../src/nfp-backend/isa/disassembler.js';
 import { NFP_BODY_MASK } from '../../src/nfp-backend/isa/ecc.js';
+import { GOLDEN_DIR, readGoldenTable } from '../support/golden-word-table.js';
+import { parseCatalogue } from '../support/lowering-catalogue.js';
 import { seeded } from '../support/seeded-random.js';
 import { type GeneratedWord, generateClassWords, generateRecordWords, recordMakers } from './nfp-insn-generator.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OBJDUMP = process.env['NICOFF_NFP_OBJDUMP'] ?? resolve(REPO_ROOT, 'build/binutils-nfp/bin/nfp-objdump');
-const GOLDEN_DIR = resolve(REPO_ROOT, '../shared/nfp-golden');
 /** Seed and size can be raised for a deeper local run: NICOFF_NFP_ORACLE_SEED, NICOFF_NFP_ORACLE_SCALE. */
 const SEED = Number(process.env['NICOFF_NFP_ORACLE_SEED'] ?? 0x6e6670); // "nfp"
 const SCALE = Number(process.env['NICOFF_NFP_ORACLE_SCALE'] ?? 1);
@@ -193,20 +194,15 @@ function checkRefusals(refused: Outcome['refusedPrinted']): { aliases: number; k
   return { aliases: aliases.length, known, failures };
 }
 
+/** Each distinct loaded word of the program listings and the lowering catalogue, named by the first file (in name order) holding it. */
 function goldenWords(): GeneratedWord[] {
   const seen = new Map<bigint, GeneratedWord>();
-  for (const name of readdirSync(GOLDEN_DIR).sort()) {
-    if (!name.endsWith('.txt') && name !== 'lowering-catalogue.md') continue;
-    for (const line of readFileSync(join(GOLDEN_DIR, name), 'utf8').split('\n')) {
-      // program files: pc raw loaded text; the catalogue: pc loaded text
-      const m = name.endsWith('.txt')
-        ? /^\s*\d+\s+[0-9a-f]{16}\s+([0-9a-f]{16})\s/.exec(line)
-        : /^\s*\d+\s+([0-9a-f]{16})\s/.exec(line);
-      if (m) {
-        const word = BigInt(`0x${m[1]}`);
-        if (!seen.has(word)) seen.set(word, { form: `golden ${name}`, body: word });
-      }
-    }
+  for (const file of readdirSync(GOLDEN_DIR).sort()) {
+    let words: bigint[];
+    if (file.endsWith('.txt')) words = readGoldenTable(file.slice(0, -'.txt'.length)).rows.map((r) => r.loaded);
+    else if (file === 'lowering-catalogue.md') words = parseCatalogue().flatMap((c) => c.words.map((w) => w.word));
+    else continue;
+    for (const word of words) if (!seen.has(word)) seen.set(word, { form: `golden ${file}`, body: word });
   }
   return [...seen.values()];
 }

@@ -10,7 +10,7 @@
  */
 import { describe, test, expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,42 +23,15 @@ import { RELOCATION_TYPE, relocateNfpImage, toLoadedProgram, type NfpImage } fro
 import { isNfpImage, readNfpImage } from '../../src/nfp-backend/image/read-image.js';
 import { writeNfpImage } from '../../src/nfp-backend/image/write-image.js';
 import { NIC_FIRMWARE_ABI } from '../../src/nfp-backend/sim/sim-types.js';
+import { GOLDEN_PROGRAM_NAMES, goldenListingText, goldenOrSkip, readGoldenTable } from '../support/golden-word-table.js';
 import { jsonSection, parseJsonSection, replaceSections, section } from './image-elf-edit.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const GOLDEN_DIR = resolve(REPO_ROOT, '../shared/nfp-golden');
-const GOLDEN_PROGRAMS = ['tc_shot', 'xdp_alu', 'xdp_count', 'xdp_drop', 'xdp_pass', 'xdp_udp53'];
+const GOLDEN_PROGRAMS = [...GOLDEN_PROGRAM_NAMES];
 const SECTIONS = ['.text', '.nicoff.meta', '.nicoff.maps', '.nicoff.relocs', '.nicoff.addrmap', '.nicoff.ebpf', '.nicoff.lines', '.shstrtab'];
 const tmp = mkdtempSync(join(tmpdir(), 'nicoff-nfp-image-'));
 
-const haveGolden = existsSync(GOLDEN_DIR);
-if (!haveGolden) {
-  if (process.env['CI'] === 'true') throw new Error(`CI=true but the golden vectors are missing at ${GOLDEN_DIR}`);
-  console.log(`nfp image golden suites skipped: ${GOLDEN_DIR} not found`);
-}
-const goldenDescribe = haveGolden ? describe : describe.skip;
-
-/** The golden word table read by this test alone: pc, raw, loaded, disassembly, origin. */
-interface GoldenRow {
-  pc: number;
-  raw: bigint;
-  loaded: bigint;
-  text: string;
-  origin?: number;
-}
-
-function goldenText(name: string): string {
-  return readFileSync(join(GOLDEN_DIR, `${name}.txt`), 'utf8');
-}
-
-function goldenRows(name: string): GoldenRow[] {
-  const rows: GoldenRow[] = [];
-  for (const line of goldenText(name).split('\n')) {
-    const m = /^\s*(\d+)\s+([0-9a-f]{16})\s+([0-9a-f]{16})\s+(.*?)\s*(?:;\s*bpf#(\d+))?\s*$/.exec(line);
-    if (m) rows.push({ pc: Number(m[1]), raw: BigInt(`0x${m[2]}`), loaded: BigInt(`0x${m[3]}`), text: m[4], origin: m[5] === undefined ? undefined : Number(m[5]) });
-  }
-  return rows;
-}
+const goldenDescribe = goldenOrSkip('nfp image golden suites') ? describe : describe.skip;
 
 /** Codes a malformed image may give: the ELF reader's or the image's own. */
 function expectCode(f: () => unknown, code: string, message?: RegExp): NicoffError {
@@ -107,7 +80,7 @@ goldenDescribe('NFP images of the golden programs', () => {
   const build = (name: string) => {
     let got = images.get(name);
     if (!got) {
-      const image = imageFromListing(goldenText(name), `${name}.txt`);
+      const image = imageFromListing(goldenListingText(name), `${name}.txt`);
       const bytes = writeNfpImage(image);
       const path = join(tmp, `${name}.nfp`);
       writeFileSync(path, bytes);
@@ -148,17 +121,16 @@ goldenDescribe('NFP images of the golden programs', () => {
 
   test.each(GOLDEN_PROGRAMS)('%s: every loaded word, the header facts and the address map are the golden ones', (name) => {
     const { image } = build(name);
-    const rows = goldenRows(name);
-    const text = goldenText(name);
+    // The golden table as test/support reads it, independently of the listing reader under test.
+    const golden = readGoldenTable(name);
+    const rows = golden.rows;
     expect(image.words).toEqual(rows.map((r) => r.loaded));
-    const header = /# program type: (\w+); verifier stack depth: (\d+); load slot start_off=(\d+), done target=(\d+)/.exec(text)!;
-    expect(image.programType).toBe(header[1]);
-    expect(image.stackDepth).toBe(Number(header[2]));
-    expect(image.abi).toEqual({ ...NIC_FIRMWARE_ABI, startPc: Number(header[3]), donePc: Number(header[4]) });
-    const len = /# len=(\d+) tgt_out=(\d+) tgt_abort=(\d+)/.exec(text)!;
-    expect(image.words.length).toBe(Number(len[1]));
-    expect(image.labels).toEqual({ exit: Number(len[2]), abort: Number(len[3]) });
-    const ebpf = [...text.matchAll(/^#\s+bpf#(\d+)\s+([0-9a-f]{16})/gm)].map((m) => m[2]).join('');
+    expect(image.programType).toBe(golden.programType);
+    expect(image.stackDepth).toBe(golden.stackDepth);
+    expect(image.abi).toEqual({ ...NIC_FIRMWARE_ABI, startPc: golden.startPc, donePc: golden.donePc });
+    expect(image.words.length).toBe(golden.len);
+    expect(image.labels).toEqual({ exit: golden.tgtOut, abort: golden.tgtAbort });
+    const ebpf = golden.ebpfHex.join('');
     expect(Buffer.from(image.ebpf).toString('hex')).toBe(ebpf);
     const expectedMap: (number | null)[] = new Array(ebpf.length / 16).fill(null);
     for (const r of rows) if (r.origin !== undefined) expectedMap[r.origin] = r.pc;
@@ -171,7 +143,7 @@ goldenDescribe('NFP images of the golden programs', () => {
 
   test.each(GOLDEN_PROGRAMS)('%s: the relocations, applied by hand to the raw words, give the loaded words', (name) => {
     const { image } = build(name);
-    const rows = goldenRows(name);
+    const rows = readGoldenTable(name).rows;
     const relocs = new Map(image.relocations.map((r) => [r.pc, r]));
     for (const row of rows) {
       const type = Number(row.raw >> 56n);
@@ -193,7 +165,7 @@ goldenDescribe('NFP images of the golden programs', () => {
     const { image } = build('xdp_count');
     const abi = { ...image.abi, startPc: 3072 + 2560, helpers: { ...image.abi.helpers, mapLookup: 0x280 } };
     const moved = relocateNfpImage(image, abi);
-    const rows = goldenRows('xdp_count');
+    const rows = readGoldenTable('xdp_count').rows;
     // The exit branch (pc 21), the helper call (pc 11) and the return address (pc 13) follow the slot.
     expect(moved.words[21]).toBe(withEcc(fixUp(rows[21].raw & ((1n << 56n) - 1n), 'exit', 25, moved)));
     expect(moved.words[11] & NFP_BODY_MASK).toBe(fixUp(rows[11].raw & ((1n << 56n) - 1n), 'helper', 1, moved));
@@ -206,7 +178,7 @@ goldenDescribe('NFP images of the golden programs', () => {
 });
 
 goldenDescribe('malformed images: one diagnostic each, naming what is wrong', () => {
-  const good = () => writeNfpImage(imageFromListing(goldenText('xdp_count'), 'xdp_count.txt'));
+  const good = () => writeNfpImage(imageFromListing(goldenListingText('xdp_count'), 'xdp_count.txt'));
   const u32 = (b: Uint8Array, at: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(at, v, true);
   const u64 = (b: Uint8Array, at: number, v: bigint) => new DataView(b.buffer, b.byteOffset).setBigUint64(at, v, true);
   const meta = (b: Uint8Array) => parseJsonSection(b, '.nicoff.meta');
@@ -357,7 +329,7 @@ goldenDescribe('malformed images: one diagnostic each, naming what is wrong', ()
 
 goldenDescribe('source lines, facts and names survive the file', () => {
   test('an image with source lines reads back equal', () => {
-    const image = imageFromListing(goldenText('xdp_count'), 'xdp_count.txt');
+    const image = imageFromListing(goldenListingText('xdp_count'), 'xdp_count.txt');
     image.sourceLines = [
       { insn: 0, file: 'xdp_count.c', line: 3, column: 9, text: '  __u32 key = 1; __u64 *v = bpf_map_lookup_elem(&cnt, &key);' },
       { insn: 7, file: 'xdp_count.c', line: 4, column: 7 },
@@ -374,14 +346,14 @@ goldenDescribe('source lines, facts and names survive the file', () => {
   });
 
   test('the writer refuses an invalid image with the reader\'s code', () => {
-    const image = imageFromListing(goldenText('xdp_pass'));
+    const image = imageFromListing(goldenListingText('xdp_pass'));
     expectCode(() => writeNfpImage({ ...image, words: image.words.map((w, i) => (i === 3 ? w ^ (1n << 45n) : w)) }), 'NC6026', /pc 3/);
     expectCode(() => writeNfpImage({ ...image, addressMap: [5, 4] }), 'NC6032');
   });
 });
 
 goldenDescribe('golden-style listings: every malformation names its line', () => {
-  const text = () => goldenText('xdp_count');
+  const text = () => goldenListingText('xdp_count');
   const lineOf = (t: string, needle: string) => t.split('\n').findIndex((l) => l.includes(needle)) + 1;
   const edit = (needle: string, replace: (line: string) => string) => {
     const t = text();

@@ -4,9 +4,7 @@
  * notice, except under CI=true where it fails.
  */
 import { describe, test, expect } from '@jest/globals';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { NicoffError } from '../../src/diagnostics/diagnostic.js';
 import { assembleWord, parseInsn } from '../../src/nfp-backend/isa/assembler.js';
 import { decodeInsn, encodeInsn } from '../../src/nfp-backend/isa/codec.js';
@@ -14,9 +12,9 @@ import { disassembleWord, formatInsn } from '../../src/nfp-backend/isa/disassemb
 import { computeEcc, NFP_BODY_MASK, storedEcc, withEcc } from '../../src/nfp-backend/isa/ecc.js';
 import { gpr } from '../../src/nfp-backend/isa/operands.js';
 import { BR_OFF_RELO, decodeRawWord, relocateRawWord, type RelocationTargets } from '../../src/nfp-backend/isa/raw-relocation.js';
+import { GOLDEN_DIR, goldenOrSkip, readGoldenTable } from '../support/golden-word-table.js';
+import { parseCatalogue } from '../support/lowering-catalogue.js';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const GOLDEN_DIR = resolve(REPO_ROOT, '../shared/nfp-golden');
 /** nfp-microcode.md section I: the golden set holds 847 loaded words. */
 const GOLDEN_WORD_COUNT = 847;
 
@@ -28,22 +26,15 @@ interface GoldenWord {
   raw?: bigint;
 }
 
+/** Every word row of every program listing (raw and loaded word) and of the lowering catalogue (loaded word), in file order. */
 function loadGolden(): GoldenWord[] {
   const words: GoldenWord[] = [];
-  for (const name of readdirSync(GOLDEN_DIR).sort()) {
-    const lines = readFileSync(join(GOLDEN_DIR, name), 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      const where = `${name}:${i + 1}`;
-      if (name.endsWith('.txt')) {
-        // pc, raw JIT word, loaded word, disassembly, optional "; bpf#N"
-        const m = /^\s*\d+\s+([0-9a-f]{16})\s+([0-9a-f]{16})\s+(.*?)\s*(?:;.*)?$/.exec(line);
-        if (m) words.push({ where, raw: BigInt(`0x${m[1]}`), word: BigInt(`0x${m[2]}`), text: m[3]! });
-      } else if (name === 'lowering-catalogue.md') {
-        // pc, loaded word, disassembly (inside the per-case code blocks)
-        const m = /^\s*\d+\s+([0-9a-f]{16})\s+(.*?)\s*(?:;.*)?$/.exec(line);
-        if (m) words.push({ where, word: BigInt(`0x${m[1]}`), text: m[2]! });
-      }
-    });
+  for (const file of readdirSync(GOLDEN_DIR).sort()) {
+    if (file.endsWith('.txt')) {
+      for (const r of readGoldenTable(file.slice(0, -'.txt'.length)).rows) words.push({ where: `${file}:${r.line}`, raw: r.raw, word: r.loaded, text: r.text });
+    } else if (file === 'lowering-catalogue.md') {
+      for (const c of parseCatalogue()) for (const w of c.words) words.push({ where: `${file}:${w.line}`, word: w.word, text: w.text });
+    }
   }
   return words;
 }
@@ -67,11 +58,7 @@ function failuresOf(words: GoldenWord[], check: (g: GoldenWord) => string | unde
   return failures;
 }
 
-const haveGolden = existsSync(GOLDEN_DIR);
-if (!haveGolden) {
-  if (process.env['CI'] === 'true') throw new Error(`CI=true but the golden vectors are missing at ${GOLDEN_DIR}`);
-  console.log(`nfp isa golden suite skipped: ${GOLDEN_DIR} not found`);
-}
+const haveGolden = goldenOrSkip('nfp isa golden suite');
 
 (haveGolden ? describe : describe.skip)('NFP codec against the golden vectors', () => {
   const golden = haveGolden ? loadGolden() : [];
@@ -129,13 +116,10 @@ if (!haveGolden) {
     const counts = new Map<number, number>();
     const failures: string[] = [];
     for (const name of readdirSync(GOLDEN_DIR).filter((n) => n.endsWith('.txt')).sort()) {
-      const text = readFileSync(join(GOLDEN_DIR, name), 'utf8');
-      const slot = /start_off=(\d+), done target=(\d+)/.exec(text);
-      const labels = /^# len=(\d+) tgt_out=(\d+) tgt_abort=(\d+)/m.exec(text);
-      if (!slot || !labels) throw new Error(`${name}: no load slot or outro labels in the header`);
-      const [length, exit, abort] = [Number(labels[1]), Number(labels[2]), Number(labels[3])];
+      const table = readGoldenTable(name.slice(0, -'.txt'.length));
+      const [length, exit, abort] = [table.len, table.tgtOut, table.tgtAbort];
       const targets: RelocationTargets = {
-        startPc: Number(slot[1]), donePc: Number(slot[2]), exit, abort, helperAddress: (id) => helperAddress[id],
+        startPc: table.startPc, donePc: table.donePc, exit, abort, helperAddress: (id) => helperAddress[id],
       };
       const rows = golden.filter((g) => g.raw !== undefined && g.where.startsWith(`${name}:`));
       expect(rows.length).toBe(length);

@@ -50,18 +50,32 @@ const chance = (rand: Rand, p: number): boolean => rand() < p;
 
 const POST_MODIFY = ['none', 'inc', 'dec'] as const;
 
-/** An operand for an unrestricted (10-bit) field; `bank` is the field's bank for GPRs. */
-function unrestricted(rand: Rand, bank: GprBank, opts: { imm?: boolean; lmExt?: boolean } = {}): NfpOperand {
-  const kinds = ['gpr', 'gpr', 'abs-gpr', 'xfer', 'xfer-indexed', 'lm', 'lm', 'nn', 'nn-indexed', ...(opts.imm === false ? [] : ['imm', 'imm'])];
-  switch (pick(rand, kinds)) {
+/** The operand kinds both field widths take with the same ranges. */
+type EitherFieldKind = 'gpr' | 'xfer' | 'xfer-indexed' | 'nn-indexed';
+const isEitherFieldKind = (kind: string): kind is EitherFieldKind => kind === 'gpr' || kind === 'xfer' || kind === 'xfer-indexed' || kind === 'nn-indexed';
+
+/** Such an operand, drawn the same for either field. */
+function operandEitherField(rand: Rand, kind: EitherFieldKind, bank: GprBank): NfpOperand {
+  switch (kind) {
     case 'gpr':
       return { kind: 'gpr', bank, index: int(rand, 0, 31) };
-    case 'abs-gpr':
-      return { kind: 'abs-gpr', bank, index: int(rand, 0, 127) };
     case 'xfer':
       return { kind: 'xfer', index: int(rand, 0, 63) };
     case 'xfer-indexed':
       return { kind: 'xfer-indexed', postModify: pick(rand, POST_MODIFY) };
+    case 'nn-indexed':
+      return { kind: 'nn-indexed', postIncrement: chance(rand, 0.5) };
+  }
+}
+
+/** An operand for an unrestricted (10-bit) field; `bank` is the field's bank for GPRs. */
+function unrestricted(rand: Rand, bank: GprBank, opts: { imm?: boolean; lmExt?: boolean } = {}): NfpOperand {
+  const kinds = ['gpr', 'gpr', 'abs-gpr', 'xfer', 'xfer-indexed', 'lm', 'lm', 'nn', 'nn-indexed', ...(opts.imm === false ? [] : ['imm', 'imm'])];
+  const kind = pick(rand, kinds);
+  if (isEitherFieldKind(kind)) return operandEitherField(rand, kind, bank);
+  switch (kind) {
+    case 'abs-gpr':
+      return { kind: 'abs-gpr', bank, index: int(rand, 0, 127) };
     case 'lm': {
       const pointer = opts.lmExt === false ? int(rand, 0, 1) : int(rand, 0, 3);
       const postModify = chance(rand, 0.3) ? pick(rand, ['inc', 'dec'] as const) : 'none';
@@ -69,8 +83,6 @@ function unrestricted(rand: Rand, bank: GprBank, opts: { imm?: boolean; lmExt?: 
     }
     case 'nn':
       return { kind: 'nn', index: int(rand, 0, 31) };
-    case 'nn-indexed':
-      return { kind: 'nn-indexed', postIncrement: chance(rand, 0.5) };
     default:
       return { kind: 'imm', value: int(rand, 0, 255) };
   }
@@ -79,15 +91,9 @@ function unrestricted(rand: Rand, bank: GprBank, opts: { imm?: boolean; lmExt?: 
 /** An operand for a restricted (8-bit) field. */
 function restricted(rand: Rand, bank: GprBank, opts: { imm?: boolean; maxImm?: number; lmExt?: boolean } = {}): NfpOperand {
   const kinds = ['gpr', 'gpr', 'xfer', 'xfer-indexed', 'nn-indexed', 'lm', ...(opts.imm === false ? [] : ['imm', 'imm'])];
-  switch (pick(rand, kinds)) {
-    case 'gpr':
-      return { kind: 'gpr', bank, index: int(rand, 0, 31) };
-    case 'xfer':
-      return { kind: 'xfer', index: int(rand, 0, 63) };
-    case 'xfer-indexed':
-      return { kind: 'xfer-indexed', postModify: pick(rand, POST_MODIFY) };
-    case 'nn-indexed':
-      return { kind: 'nn-indexed', postIncrement: chance(rand, 0.5) };
+  const kind = pick(rand, kinds);
+  if (isEitherFieldKind(kind)) return operandEitherField(rand, kind, bank);
+  switch (kind) {
     case 'lm':
       return { kind: 'lm', pointer: opts.lmExt === false ? int(rand, 0, 1) : int(rand, 0, 3), offset: int(rand, 0, 7), postModify: 'none' };
     default:

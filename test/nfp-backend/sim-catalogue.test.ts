@@ -22,15 +22,14 @@
  * Without ../shared the suite prints a skip notice (fails under CI=true).
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BpfObject, BpfProgram } from '../../src/ebpf/bpf-object.js';
 import { decodeProgram } from '../../src/ebpf/decode.js';
 import { createMapRuntime, runProgram } from '../../src/ebpf/interp/index.js';
 import { decodeInsn, encodeInsn } from '../../src/nfp-backend/isa/codec.js';
 import { withEcc } from '../../src/nfp-backend/isa/ecc.js';
 import { runFragment } from '../../src/nfp-backend/sim/microengine.js';
-import { GOLDEN_DIR, goldenOrSkip } from '../support/nfp-golden-programs.js';
+import { goldenOrSkip } from '../support/golden-word-table.js';
+import { parseCatalogue, type CatalogueCase } from '../support/lowering-catalogue.js';
 import { seeded } from '../support/seeded-random.js';
 
 const INPUTS_PER_CASE = 50;
@@ -41,73 +40,6 @@ const START_PC = 3072;
 const SENTINEL_PC = START_PC + 2000;
 const M32 = 0xffffffffn;
 const M64 = 0xffffffffffffffffn;
-
-// ---------------------------------------------------------------------------
-// The catalogue
-
-interface CatalogueWord {
-  pc: number;
-  word: bigint;
-  text: string;
-}
-
-interface CatalogueCase {
-  index: number;
-  title: string;
-  programType: string;
-  stackDepth: string;
-  /** eBPF slots, 16 hex digits each. */
-  ebpf: string[];
-  /** Facts per eBPF instruction index: key -> value (flags map to ''). */
-  facts: Map<number, Map<string, string>>;
-  words: CatalogueWord[];
-}
-
-function parseCatalogue(text: string): CatalogueCase[] {
-  const cases: CatalogueCase[] = [];
-  let cur: CatalogueCase | undefined;
-  let inCode = false;
-  for (const line of text.split('\n')) {
-    const title = /^#### (.*)$/.exec(line);
-    if (title) {
-      cur = { index: cases.length, title: title[1]!.trim(), programType: '', stackDepth: '', ebpf: [], facts: new Map(), words: [] };
-      cases.push(cur);
-      inCode = false;
-      continue;
-    }
-    if (!cur) continue;
-    const meta = /^- program type: (\w+), stack depth: ([\d,]+), eBPF bytes: `([0-9a-f ]+)`/.exec(line);
-    if (meta) {
-      cur.programType = meta[1]!;
-      cur.stackDepth = meta[2]!;
-      cur.ebpf = meta[3]!.trim().split(/\s+/);
-      continue;
-    }
-    const facts = /^- verifier facts assumed: `(.*)`/.exec(line);
-    if (facts) {
-      for (const part of facts[1]!.split(';')) {
-        const tokens = part.trim().split(/\s+/);
-        const at = Number(tokens.shift());
-        const m = cur.facts.get(at) ?? new Map<string, string>();
-        for (const t of tokens) {
-          const [k, v] = t.split('=');
-          m.set(k!, v ?? '');
-        }
-        cur.facts.set(at, m);
-      }
-      continue;
-    }
-    if (line.startsWith('```')) {
-      inCode = !inCode;
-      continue;
-    }
-    if (inCode) {
-      const w = /^\s*(\d+)\s+([0-9a-f]{16})\s+(.*?)\s*$/.exec(line);
-      if (w) cur.words.push({ pc: Number(w[1]), word: BigInt(`0x${w[2]}`), text: w[3]! });
-    }
-  }
-  return cases;
-}
 
 // ---------------------------------------------------------------------------
 // Which cases are register-only
@@ -445,7 +377,7 @@ function runCase(c: CatalogueCase, kind: Kind, slots: number): CaseResult {
 const present = goldenOrSkip('nfp sim catalogue suite');
 
 (present ? describe : describe.skip)('lowering catalogue: NFP words on the simulator vs the reference interpreter, one instruction', () => {
-  const cases = present ? parseCatalogue(readFileSync(join(GOLDEN_DIR, 'lowering-catalogue.md'), 'utf8')) : [];
+  const cases = present ? parseCatalogue() : [];
   const covered: CaseResult[] = [];
   const skipped: { title: string; why: string }[] = [];
 

@@ -13,30 +13,26 @@
  *    written out below independently of the simulator), the packet bytes the
  *    kernel's data_out, and the host view of every map the kernel's dump.
  *
- * The loaded program is also checked against the image module's reading of
- * the same listing (src/nfp-backend/image/golden-listing.ts).
+ * The loaded program (the image module's reading of the listing,
+ * src/nfp-backend/image/golden-listing.ts) is also checked against the golden
+ * word table as test/support/golden-word-table.ts reads it.
  *
  * Without ../shared the suite prints a skip notice (fails under CI=true);
  * NICOFF_NO_KERNEL=1 skips block 1 with a printed line and holds the
  * simulator to the reference interpreter instead (the summary says which).
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { kernelOracleOrSkip } from '../../src/ebpf/kernel/kernel-runner.js';
-import { parseNfpListing } from '../../src/nfp-backend/image/golden-listing.js';
 import { toLoadedProgram } from '../../src/nfp-backend/image/nfp-image.js';
 import { NfpSimulator } from '../../src/nfp-backend/sim/nfp-simulator.js';
+import { NIC_FIRMWARE_ABI, type NfpMapDef } from '../../src/nfp-backend/sim/sim-types.js';
+import { GOLDEN_PROGRAM_NAMES, goldenOrSkip, readGoldenTable, type GoldenProgramName } from '../support/golden-word-table.js';
 import {
-  GOLDEN_DIR,
-  GOLDEN_PROGRAM_NAMES,
-  goldenOrSkip,
   hex,
   labelledPacketSet,
   loadGoldenProgram,
   runInterpreterOracle,
   runKernelOracle,
-  type GoldenProgramName,
   type LabelledPacket,
   type OracleOutcome,
   type OracleRun,
@@ -171,6 +167,9 @@ function expectedVerdict(type: 'xdp' | 'tc', r0: number): Verdict {
 
 const ENGINES = ['interpret', 'translate'] as const;
 
+/** xdp_count's `cnt`: ARRAY, u32 key, u64 value, 4 entries (examples/xdp_count.c); value word 0/1 is the 64-bit atomic counter. */
+const XDP_COUNT_MAP: NfpMapDef = { tableId: 1, name: 'cnt', type: 'array', keySize: 4, valueSize: 8, maxEntries: 4, atomicWords: [0, 1] };
+
 /**
  * The oracle the simulator is held to: the kernel; with NICOFF_NO_KERNEL=1 the
  * reference interpreter (which the first block holds to the kernel wherever
@@ -185,18 +184,19 @@ function oracleOf(name: GoldenProgramName): OracleRun {
 }
 
 (present ? describe : describe.skip)('golden programs: software NFP (golden loaded words) vs kernel BPF_PROG_TEST_RUN', () => {
-  test.each([...GOLDEN_PROGRAM_NAMES])('%s: the loaded program is the one the image module reads from the listing', (name) => {
+  test.each([...GOLDEN_PROGRAM_NAMES])('%s: the loaded program the image module reads from the listing is the golden word table\'s', (name) => {
     const gp = loadGoldenProgram(name);
-    const { image } = parseNfpListing(readFileSync(join(GOLDEN_DIR, `${name}.txt`), 'utf8'), `${name}.txt`);
-    const fromImage = toLoadedProgram(image);
-    expect(fromImage.words.map((w) => w.toString(16))).toEqual(gp.loaded.words.map((w) => w.toString(16)));
-    expect({ type: fromImage.programType, abi: fromImage.abi, maps: fromImage.maps, stack: image.stackDepth, ebpf: hex(image.ebpf) }).toEqual({
-      type: gp.loaded.programType,
-      abi: gp.loaded.abi,
-      maps: gp.loaded.maps,
-      stack: gp.stackDepth,
-      ebpf: hex(gp.goldenEbpf),
+    const table = readGoldenTable(name);
+    const fromImage = toLoadedProgram(gp.image);
+    expect(fromImage.words.map((w) => w.toString(16))).toEqual(table.rows.map((r) => r.loaded.toString(16)));
+    expect({ type: fromImage.programType, abi: fromImage.abi, maps: fromImage.maps, stack: gp.image.stackDepth, ebpf: hex(gp.image.ebpf) }).toEqual({
+      type: table.programType,
+      abi: { ...NIC_FIRMWARE_ABI, startPc: table.startPc, donePc: table.donePc },
+      maps: name === 'xdp_count' ? [XDP_COUNT_MAP] : [],
+      stack: table.stackDepth,
+      ebpf: table.ebpfHex.join(''),
     });
+    expect(gp.loaded).toEqual(fromImage);
   });
 
   test('the verdict table is the doc\'s (A.6)', () => {

@@ -7,13 +7,12 @@
  * interpreter, kernel BPF_PROG_TEST_RUN) run over a packet set with maps
  * carried from packet to packet.
  *
- * The golden listings are read in place (never copied). The word table is
- * parsed here (a small parser of the `*.txt` columns, ../shared/nfp-golden/
- * README.md "Columns in *.txt"), independently of the image module's listing
- * reader (src/nfp-backend/image/golden-listing.ts); sim-faithfulness.test.ts
- * checks the two give the same loaded program.
+ * The golden listings are read in place (never copied) by the image module's
+ * listing reader (src/nfp-backend/image/golden-listing.ts), which checks every
+ * word row; sim-faithfulness.test.ts holds what it gives to the word table as
+ * test/support/golden-word-table.ts reads it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BpfObject, BpfProgram, ProgramType } from '../../src/ebpf/bpf-object.js';
@@ -23,129 +22,17 @@ import { loadObject } from '../../src/ebpf/load-object.js';
 import { createMapRuntime, runProgram } from '../../src/ebpf/interp/index.js';
 import { assertLoaded, programRequestFromObject, runInKernelSync } from '../../src/ebpf/kernel/kernel-runner.js';
 import type { KernelRunResult } from '../../src/ebpf/kernel/kernel-runner.js';
+import { parseNfpListing } from '../../src/nfp-backend/image/golden-listing.js';
+import { toLoadedProgram, type NfpImage } from '../../src/nfp-backend/image/nfp-image.js';
 import { NIC_FIRMWARE_ABI, type NfpLoadedProgram, type NfpMapDef, type NfpProgramType } from '../../src/nfp-backend/sim/sim-types.js';
+import { GOLDEN_PROGRAM_NAMES, goldenListingText, type GoldenProgramName } from './golden-word-table.js';
 import { seeded } from './seeded-random.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const GOLDEN_DIR = resolve(REPO_ROOT, '..', 'shared', 'nfp-golden');
 export const EXAMPLES_DIR = join(REPO_ROOT, 'examples');
-
-export const GOLDEN_PROGRAM_NAMES = ['xdp_drop', 'xdp_pass', 'tc_shot', 'xdp_udp53', 'xdp_alu', 'xdp_count'] as const;
-export type GoldenProgramName = (typeof GOLDEN_PROGRAM_NAMES)[number];
 
 /** The clang-built ones have an object in examples/ that must load to the golden eBPF. */
 const FROM_EXAMPLE: ReadonlySet<GoldenProgramName> = new Set(['xdp_udp53', 'xdp_alu', 'xdp_count']);
-
-export function goldenProgramsAvailable(): boolean {
-  return existsSync(GOLDEN_DIR);
-}
-
-/**
- * For suites reading ../shared: true when the golden directory is there; else
- * prints a skip notice, except under CI=true where it throws.
- */
-export function goldenOrSkip(suite: string): boolean {
-  if (goldenProgramsAvailable()) return true;
-  if (process.env['CI'] === 'true') throw new Error(`CI=true but the golden vectors are missing at ${GOLDEN_DIR}`);
-  console.log(`${suite} skipped: ${GOLDEN_DIR} not found`);
-  return false;
-}
-
-// ---------------------------------------------------------------------------
-// The listing parser
-
-export interface GoldenWord {
-  /** Program-relative index; the code-store address is startPc + pc. */
-  pc: number;
-  /** What `bpftool prog dump jited` shows: relocation byte, placeholders, no ECC. */
-  raw: bigint;
-  /** Relocated for the load slot, ECC in [51:45]. */
-  loaded: bigint;
-  text: string;
-  /** Set on the first NFP word generated for eBPF instruction N. */
-  bpf?: number;
-}
-
-export interface GoldenListing {
-  name: string;
-  title: string;
-  programType: NfpProgramType;
-  stackDepth: number;
-  startPc: number;
-  donePc: number;
-  /** `verifier facts assumed` lines, eBPF index first, as written. */
-  facts: string[];
-  /** eBPF instructions as the header lists them (16 hex digits each, the object's unrelocated form). */
-  ebpfHex: string[];
-  words: GoldenWord[];
-  len: number;
-  tgtOut: number;
-  tgtAbort: number;
-}
-
-export function parseGoldenListing(text: string, name: string): GoldenListing {
-  const lines = text.split('\n');
-  const header = (re: RegExp, what: string): RegExpExecArray => {
-    for (const l of lines) {
-      const m = re.exec(l);
-      if (m) return m;
-    }
-    throw new Error(`${name}: no ${what} line in the golden listing`);
-  };
-  const title = header(/^# golden vector: (\S+)/, 'title')[1]!;
-  const typeLine = header(/^# program type: (xdp|tc); verifier stack depth: (\d+); load slot start_off=(\d+), done target=(\d+)/, 'program type');
-  const sizes = header(/^# len=(\d+) tgt_out=(\d+) tgt_abort=(\d+)/, 'len');
-  const facts: string[] = [];
-  const ebpfHex: string[] = [];
-  const words: GoldenWord[] = [];
-  let inFacts = false;
-  for (const l of lines) {
-    if (/^# verifier facts assumed/.test(l)) {
-      inFacts = true;
-      continue;
-    }
-    if (/^# eBPF instructions/.test(l)) inFacts = false;
-    const insn = /^#\s+bpf#(\d+)\s+([0-9a-f]{16})/.exec(l);
-    if (insn) {
-      if (Number(insn[1]) !== ebpfHex.length) throw new Error(`${name}: eBPF instruction ${insn[1]} out of order`);
-      ebpfHex.push(insn[2]!);
-      continue;
-    }
-    if (inFacts) {
-      const f = /^#\s+(\d+\s+.*?)\s*$/.exec(l);
-      if (f) facts.push(f[1]!);
-      continue;
-    }
-    const w = /^\s*(\d+)\s+([0-9a-f]{16})\s+([0-9a-f]{16})\s+(.*?)\s*(?:;\s*bpf#(\d+))?\s*$/.exec(l);
-    if (w) {
-      const pc = Number(w[1]);
-      if (pc !== words.length) throw new Error(`${name}: NFP pc ${pc} out of order (expected ${words.length})`);
-      words.push({
-        pc,
-        raw: BigInt(`0x${w[2]}`),
-        loaded: BigInt(`0x${w[3]}`),
-        text: w[4]!,
-        ...(w[5] !== undefined ? { bpf: Number(w[5]) } : {}),
-      });
-    }
-  }
-  const len = Number(sizes[1]);
-  if (words.length !== len) throw new Error(`${name}: ${words.length} NFP words, header says len=${len}`);
-  return {
-    name,
-    title,
-    programType: typeLine[1] as NfpProgramType,
-    stackDepth: Number(typeLine[2]),
-    startPc: Number(typeLine[3]),
-    donePc: Number(typeLine[4]),
-    facts,
-    ebpfHex,
-    words,
-    len,
-    tgtOut: Number(sizes[2]),
-    tgtAbort: Number(sizes[3]),
-  };
-}
 
 // ---------------------------------------------------------------------------
 // The programs
@@ -156,22 +43,14 @@ export interface GoldenProgram {
   /** eBPF program type for the interpreter and the kernel ('tc' -> cls_bpf = sched_cls). */
   ebpfType: ProgramType;
   stackDepth: number;
-  /** The eBPF bytes as the golden header lists them. */
-  goldenEbpf: Uint8Array;
   /** Object and program for the interpreter and the kernel runner (ld_imm64 map refs as libbpf sets them). */
   obj: BpfObject;
   prog: BpfProgram;
-  maps: NfpMapDef[];
+  maps: readonly NfpMapDef[];
   /** The image as the code store holds it: loaded words at startPc. */
   loaded: NfpLoadedProgram;
-  listing: GoldenListing;
-}
-
-/** xdp_count's `cnt`: ARRAY, u32 key, u64 value, 4 entries (examples/xdp_count.c); value word 0/1 is the 64-bit atomic counter. */
-const XDP_COUNT_MAP: NfpMapDef = { tableId: 1, name: 'cnt', type: 'array', keySize: 4, valueSize: 8, maxEntries: 4, atomicWords: [0, 1] };
-
-function hexBytes(words: readonly string[]): Uint8Array {
-  return new Uint8Array(Buffer.from(words.join(''), 'hex'));
+  /** The listing as the image module reads it (its eBPF bytes are the golden header's). */
+  image: NfpImage;
 }
 
 function syntheticObject(name: string, type: ProgramType, bytes: Uint8Array): { obj: BpfObject; prog: BpfProgram } {
@@ -197,16 +76,34 @@ function syntheticObject(name: string, type: ProgramType, bytes: Uint8Array): { 
  * marks map ld_imm64s as libbpf does (src_reg 1, imm = map index 0) where the
  * golden header shows the object's unrelocated form (src_reg 0, imm 0).
  */
-function checkAgainstGolden(name: string, prog: BpfProgram, golden: readonly string[]): void {
-  if (prog.bytes.length !== golden.length * 8) {
-    throw new Error(`${name}: examples/${name}.o has ${prog.bytes.length / 8} eBPF instructions, the golden listing ${golden.length}`);
+function checkAgainstGolden(name: string, prog: BpfProgram, golden: Uint8Array): void {
+  if (prog.bytes.length !== golden.length) {
+    throw new Error(`${name}: examples/${name}.o has ${prog.bytes.length / 8} eBPF instructions, the golden listing ${golden.length / 8}`);
   }
   const mapSlots = new Set(prog.mapRefs.map((r) => r.insn));
-  golden.forEach((word, i) => {
+  for (let i = 0; i < golden.length / 8; i++) {
     const ours = Buffer.from(prog.bytes.subarray(i * 8, i * 8 + 8));
+    const word = Buffer.from(golden.subarray(i * 8, i * 8 + 8)).toString('hex');
     if (mapSlots.has(i) && ours[1]! >> 4 === 1) ours[1]! &= 0x0f;
     if (ours.toString('hex') !== word) throw new Error(`${name}: eBPF instruction ${i} is ${ours.toString('hex')} in examples/${name}.o, ${word} in the golden listing`);
-  });
+  }
+}
+
+/** The image's maps (the listing reader knows xdp_count's cnt) must be the object's, field for field. */
+function checkMapsAgainstObject(name: string, obj: BpfObject, maps: readonly NfpMapDef[]): void {
+  const same =
+    obj.maps.length === maps.length &&
+    obj.maps.every((m, i) => {
+      const want = maps[i]!;
+      return (
+        m.name === want.name &&
+        m.type === (want.type === 'array' ? MAP_TYPE.array : MAP_TYPE.hash) &&
+        m.keySize === want.keySize &&
+        m.valueSize === want.valueSize &&
+        m.maxEntries === want.maxEntries
+      );
+    });
+  if (!same) throw new Error(`${name}: examples/${name}.o maps are ${JSON.stringify(obj.maps)}, the image's ${JSON.stringify(maps)}`);
 }
 
 const cache = new Map<GoldenProgramName, GoldenProgram>();
@@ -214,49 +111,25 @@ const cache = new Map<GoldenProgramName, GoldenProgram>();
 export function loadGoldenProgram(name: GoldenProgramName): GoldenProgram {
   const hit = cache.get(name);
   if (hit) return hit;
-  const listing = parseGoldenListing(readFileSync(join(GOLDEN_DIR, `${name}.txt`), 'utf8'), name);
-  if (listing.title !== name) throw new Error(`${name}.txt names itself ${listing.title}`);
-  const goldenEbpf = hexBytes(listing.ebpfHex);
-  const ebpfType: ProgramType = listing.programType === 'tc' ? 'sched_cls' : 'xdp';
+  const { image } = parseNfpListing(goldenListingText(name), `${name}.txt`);
+  if (image.name !== name) throw new Error(`${name}.txt names itself ${image.name}`);
+  const ebpfType: ProgramType = image.programType === 'tc' ? 'sched_cls' : 'xdp';
   let obj: BpfObject;
   let prog: BpfProgram;
   if (FROM_EXAMPLE.has(name)) {
     const path = join(EXAMPLES_DIR, `${name}.o`);
     obj = loadObject(new Uint8Array(readFileSync(path)), { path });
     prog = obj.programs[0]!;
-    checkAgainstGolden(name, prog, listing.ebpfHex);
+    checkAgainstGolden(name, prog, image.ebpf);
   } else {
-    ({ obj, prog } = syntheticObject(name, ebpfType, goldenEbpf));
+    ({ obj, prog } = syntheticObject(name, ebpfType, image.ebpf));
   }
-  let maps: NfpMapDef[] = [];
-  if (name === 'xdp_count') {
-    const cnt = obj.maps[0];
-    const want = XDP_COUNT_MAP;
-    if (
-      obj.maps.length !== 1 ||
-      !cnt ||
-      cnt.name !== want.name ||
-      cnt.type !== MAP_TYPE.array ||
-      cnt.keySize !== want.keySize ||
-      cnt.valueSize !== want.valueSize ||
-      cnt.maxEntries !== want.maxEntries
-    ) {
-      throw new Error(`xdp_count: examples/xdp_count.o maps are ${JSON.stringify(obj.maps)}, expected one ARRAY cnt 4 -> 8 x 4`);
-    }
-    maps = [XDP_COUNT_MAP];
-  } else if (obj.maps.length) {
-    throw new Error(`${name}: unexpected maps ${obj.maps.map((m) => m.name).join(', ')}`);
+  checkMapsAgainstObject(name, obj, image.maps);
+  if (image.abi.startPc !== NIC_FIRMWARE_ABI.startPc || image.abi.donePc !== NIC_FIRMWARE_ABI.donePc) {
+    throw new Error(`${name}: listing built for start ${image.abi.startPc} done ${image.abi.donePc}, not the NIC_FIRMWARE_ABI slot`);
   }
-  if (listing.startPc !== NIC_FIRMWARE_ABI.startPc || listing.donePc !== NIC_FIRMWARE_ABI.donePc) {
-    throw new Error(`${name}: listing built for start ${listing.startPc} done ${listing.donePc}, not the NIC_FIRMWARE_ABI slot`);
-  }
-  const loaded: NfpLoadedProgram = {
-    words: listing.words.map((w) => w.loaded),
-    programType: listing.programType,
-    maps,
-    abi: NIC_FIRMWARE_ABI,
-  };
-  const gp: GoldenProgram = { name, programType: listing.programType, ebpfType, stackDepth: listing.stackDepth, goldenEbpf, obj, prog, maps, loaded, listing };
+  const loaded = toLoadedProgram(image);
+  const gp: GoldenProgram = { name, programType: image.programType, ebpfType, stackDepth: image.stackDepth, obj, prog, maps: loaded.maps, loaded, image };
   cache.set(name, gp);
   return gp;
 }

@@ -9,94 +9,21 @@
  * that is a failure.
  */
 import { describe, test, expect } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCapture } from '../../src/pcap/index.js';
 import { keyLogFromCaptureSecrets, mergeKeyLogs, parseKeyLog } from '../../src/tls-offload/keylog.js';
 import { decryptCapture, type TlsSession } from '../../src/tls-offload/software-decrypt.js';
 import { endpointName } from '../../src/tls-offload/tcp-flows.js';
-
-/** Override with NICOFF_TLS_TRACES (for instance to check the skip path). */
-// The shared traces sit beside the repository (../shared), as in CI; NICOFF_TLS_TRACES overrides.
-const TRACES = process.env['NICOFF_TLS_TRACES'] ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'tls-traces');
-
-interface TraceCase {
-  capture: string;
-  /** Key log file next to the capture; undefined when the keys are in a pcapng DSB. */
-  keyLog?: string;
-  /** Server-to-client application records per connection, from the manifest (undefined: not listed there). */
-  serverRecords?: number;
-  /** Pre-shared key (hex) for plain-PSK captures, passed to tshark as tls.psk. */
-  psk?: string;
-}
-
-const CASES: TraceCase[] = [
-  { capture: 't12-aes128gcm-clean.pcap', keyLog: 't12-aes128gcm-clean.keylog', serverRecords: 405 },
-  { capture: 't12-aes128gcm-ossl-clean.pcap', keyLog: 't12-aes128gcm-ossl-clean.keylog', serverRecords: 245 },
-  { capture: 't13-aes128gcm-clean.pcap', keyLog: 't13-aes128gcm-clean.keylog', serverRecords: 409 },
-  { capture: 't12-aes128gcm-reorder.pcap', keyLog: 't12-aes128gcm-reorder.keylog', serverRecords: 401 },
-  { capture: 't13-aes128gcm-loss.pcap', keyLog: 't13-aes128gcm-loss.keylog', serverRecords: 409 },
-  { capture: 'public/tls13-rfc8446.pcap', keyLog: 'public/tls13-rfc8446.keys' },
-  { capture: 'public/tls12-dsb.pcapng' },
-  { capture: 'public/tls12-aes256gcm.pcap', psk: 'ca19e028a8a372ad2d325f950fcaceed' },
-];
-
-function tsharkAvailable(): boolean {
-  return spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
-}
-
-const haveTraces = existsSync(join(TRACES, 'MANIFEST.md'));
-const haveTshark = tsharkAvailable();
-const canRun = haveTraces && haveTshark;
-const missing = [!haveTraces && `traces in ${TRACES}`, !haveTshark && 'tshark'].filter(Boolean).join(' and ');
-
-function tshark(args: string[]): string {
-  const result = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`tshark ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
-
-function keyLogOptions(trace: TraceCase): string[] {
-  if (trace.psk) return ['-o', `tls.psk:${trace.psk}`];
-  return trace.keyLog ? ['-o', `tls.keylog_file:${join(TRACES, trace.keyLog)}`] : [];
-}
-
-interface FollowedStream {
-  /** `address:port` of node 0. */
-  node0: string;
-  node0Bytes: Buffer;
-  node1Bytes: Buffer;
-}
-
-/** The oracle command of the manifest, for one stream. */
-function tsharkFollow(trace: TraceCase, stream: number): FollowedStream {
-  const output = tshark([
-    '-n', '-r', join(TRACES, trace.capture),
-    '-o', 'tcp.reassemble_out_of_order:TRUE',
-    '-o', 'tls.desegment_ssl_records:TRUE',
-    '-o', 'tls.desegment_ssl_application_data:TRUE',
-    ...keyLogOptions(trace),
-    '-q', '-z', `follow,tls,raw,${stream}`,
-  ]);
-  const lines = output.split('\n');
-  const node0Line = lines.find((line) => line.startsWith('Node 0: '));
-  if (!node0Line) throw new Error(`tshark follow output for stream ${stream} has no "Node 0:" line`);
-  const body = lines.slice(lines.findIndex((line) => line.startsWith('Node 1:')) + 1);
-  const node0: Buffer[] = [];
-  const node1: Buffer[] = [];
-  for (const line of body) {
-    if (line.startsWith('=====')) break;
-    if (line.trim() === '') continue;
-    (line.startsWith('\t') ? node1 : node0).push(Buffer.from(line.trim(), 'hex'));
-  }
-  return { node0: node0Line.slice('Node 0: '.length).trim(), node0Bytes: Buffer.concat(node0), node1Bytes: Buffer.concat(node1) };
-}
-
-function tlsStreams(trace: TraceCase): number[] {
-  const output = tshark(['-n', '-r', join(TRACES, trace.capture), ...keyLogOptions(trace), '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tls']);
-  return [...new Set(output.split('\n').filter((l) => l.trim() !== '').map(Number))].sort((a, b) => a - b);
-}
+import {
+  CASES,
+  TRACES,
+  canRunOracle as canRun,
+  oracleMissing as missing,
+  tlsStreams,
+  tsharkFollow,
+  type TraceCase,
+} from '../support/tshark-oracle.js';
 
 function decryptTrace(trace: TraceCase) {
   const capture = readCapture(readFileSync(join(TRACES, trace.capture)), { file: trace.capture });

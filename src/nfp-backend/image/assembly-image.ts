@@ -16,7 +16,7 @@ import { fail } from '../../diagnostics/diagnostic.js';
 import { decodeInsn } from '../isa/codec.js';
 import type { WordListRow } from '../isa/word-list.js';
 import { NIC_FIRMWARE_ABI, type NfpFirmwareAbi, type NfpProgramType } from '../sim/sim-types.js';
-import { FIRMWARE_HELPERS, sectionLocator, validateNfpImage, type NfpImage, type NfpRelocation } from './nfp-image.js';
+import { FIRMWARE_HELPERS, isRelocatedBranch, sectionLocator, validateNfpImage, type NfpImage, type NfpRelocation } from './nfp-image.js';
 
 export interface AssemblyImageOptions {
   programType?: NfpProgramType;
@@ -37,7 +37,7 @@ export function imageFromAssembly(rows: readonly WordListRow[], opts: AssemblyIm
   const relocations: NfpRelocation[] = [];
   rows.forEach((row, pc) => {
     const insn = decodeInsn(row.word);
-    if (insn.format !== 'br' && insn.format !== 'br_bit') return;
+    if (!isRelocatedBranch(insn)) return;
     const t = insn.target;
     if (t >= abi.startPc && t < abi.startPc + n) relocations.push({ pc, kind: 'branch', value: t - abi.startPc });
     else if (t === abi.donePc) relocations.push({ pc, kind: 'done', value: 0 });

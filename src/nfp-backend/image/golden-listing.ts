@@ -27,20 +27,21 @@
  * column is what the loaded word disassembles to (NC6039). Relocations come
  * from the raw words' relocation bytes (doc B.1 and I: type 1 carries the
  * program-relative target, types 2-6 the placeholder 15000, type 7
- * 15000 + helper id, type 8 the program-relative value in the immed), the
+ * 15000 + helper id, type 8 the program-relative value in the immed; read by
+ * isa/raw-relocation.ts), the
  * address map from the `; bpf#N` markers. Errors name the line.
  */
-import { BR_OFF_RELO } from '../isa/raw-relocation.js';
 import { fail, NicoffError } from '../../diagnostics/diagnostic.js';
 import { decodeProgram } from '../../ebpf/decode.js';
 import { decodeInsn } from '../isa/codec.js';
 import { disassembleWord } from '../isa/disassembler.js';
 import { NFP_BODY_MASK, withEcc } from '../isa/ecc.js';
-import type { NfpInsn } from '../isa/instruction.js';
+import { BR_OFF_RELO, readPlaceholder } from '../isa/raw-relocation.js';
 import { NIC_FIRMWARE_ABI, type NfpFirmwareAbi, type NfpMapDef, type NfpProgramType } from '../sim/sim-types.js';
 import {
   FIRMWARE_HELPERS,
   formatWordHex,
+  isRelocatedBranch,
   RELOCATION_KIND_BY_TYPE,
   relocateWord,
   sectionLocator,
@@ -49,6 +50,7 @@ import {
   type NfpImage,
   type NfpLabels,
   type NfpRelocation,
+  type NfpRelocationKind,
   type NfpVerifierFact,
 } from './nfp-image.js';
 
@@ -67,9 +69,13 @@ const GOLDEN_VECTOR_MAPS: Readonly<Record<string, readonly NfpMapDef[]>> = {
 };
 
 export interface NfpListingRow {
+  /** 1-based line in the listing. */
   line: number;
+  /** Program-relative index; the code-store address is startPc + pc. */
   pc: number;
+  /** What `bpftool prog dump jited` shows: relocation byte, placeholders, no ECC. */
   raw: bigint;
+  /** Relocated for the load slot, ECC in bits 51:45. */
   loaded: bigint;
   text: string;
   /** eBPF instruction index of a `; bpf#N` marker. */
@@ -106,7 +112,8 @@ function headerKind(h: string): HeaderKind | undefined {
   return undefined;
 }
 
-const isBranch = (insn: NfpInsn): insn is Extract<NfpInsn, { format: 'br' | 'br_bit' }> => insn.format === 'br' || insn.format === 'br_bit';
+/** The outro and trampoline labels the placeholder kinds go to (done goes to the firmware, value 0). */
+const PLACEHOLDER_LABEL = { exit: 'exit', abort: 'abort', 'push-regs': 'pushRegs', 'pop-regs': 'popRegs' } as const satisfies Partial<Record<NfpRelocationKind, keyof NfpLabels>>;
 
 /** Run `f`; a NicoffError it throws is re-pointed at this line of the listing. */
 function atLine<T>(file: string | undefined, line: number, f: () => T): T {
@@ -290,43 +297,34 @@ export function parseNfpListing(text: string, file?: string): { image: NfpImage;
     let reloc: NfpRelocation | undefined;
     if (kind) {
       const insn = atLine(file, r.line, () => decodeInsn(body));
-      const rawTarget = isBranch(insn) ? insn.target : undefined;
-      const placeholder = (label: keyof NfpLabels): number => {
-        if (rawTarget !== BR_OFF_RELO) bad(`a ${kind} branch carries the placeholder target ${BR_OFF_RELO}, not ${rawTarget}`);
-        return labels[label] ?? bad(`a ${kind} branch needs the listing's ${label} label (the \`# len=\` line's ${Object.keys(LEN_KEYS).find((k) => LEN_KEYS[k] === label)})`);
-      };
-      if (kind !== 'immed-address' && rawTarget === undefined) bad(`relocation type ${type} (${kind}) needs a branch, but the word is ${insn.format}`);
+      if (kind !== 'immed-address' && !isRelocatedBranch(insn)) bad(`relocation type ${type} (${kind}) needs a branch, but the word is ${insn.format}`);
+      const notHelper = (target: number): never =>
+        bad(`helper branch target ${target} is not ${BR_OFF_RELO} + a firmware helper id (${[...FIRMWARE_HELPERS.keys()].join(', ')})`);
+      const label = (name: keyof NfpLabels): number =>
+        labels[name] ?? bad(`a ${kind} branch needs the listing's ${name} label (the \`# len=\` line's ${Object.keys(LEN_KEYS).find((k) => LEN_KEYS[k] === name)})`);
+      const placeholder = readPlaceholder(type, insn);
       let value: number;
-      switch (kind) {
-        case 'branch':
-          value = rawTarget!;
-          if (value >= n) bad(`branch target ${value} is outside the ${n} words`);
+      switch (placeholder.kind) {
+        case 'program-relative': // types 1 and 8
+          value = placeholder.value;
+          if (value >= n) bad(`${kind === 'branch' ? 'branch target' : 'immed address'} ${value} is outside the ${n} words`);
           break;
-        case 'exit':
-          value = placeholder('exit');
-          break;
-        case 'abort':
-          value = placeholder('abort');
-          break;
-        case 'push-regs':
-          value = placeholder('pushRegs');
-          break;
-        case 'pop-regs':
-          value = placeholder('popRegs');
-          break;
-        case 'done':
-          if (rawTarget !== BR_OFF_RELO) bad(`a done branch carries the placeholder target ${BR_OFF_RELO}, not ${rawTarget}`);
-          value = 0;
+        case 'special': // types 2-6
+          value = kind === 'done' ? 0 : label(PLACEHOLDER_LABEL[kind as keyof typeof PLACEHOLDER_LABEL]);
           break;
         case 'helper':
-          value = rawTarget! - BR_OFF_RELO;
-          if (!FIRMWARE_HELPERS.has(value)) bad(`helper branch target ${rawTarget} is not ${BR_OFF_RELO} + a firmware helper id (${[...FIRMWARE_HELPERS.keys()].join(', ')})`);
+          value = placeholder.helperId;
+          if (!FIRMWARE_HELPERS.has(value)) notHelper(placeholder.value);
           break;
-        case 'immed-address':
-          if (insn.format !== 'immed' || insn.width !== 'word' || insn.byteShift !== 0 || insn.invert) bad(`relocation type 8 needs a plain 16-bit immed, but the word is ${insn.format}`);
-          value = (insn as Extract<NfpInsn, { format: 'immed' }>).imm16;
-          if (value >= n) bad(`immed address ${value} is outside the ${n} words`);
-          break;
+        case 'not-the-placeholder':
+          return bad(`a ${kind} branch carries the placeholder target ${BR_OFF_RELO}, not ${placeholder.target}`);
+        case 'no-helper-id':
+          return notHelper(placeholder.target);
+        case 'not-a-plain-immed':
+          return bad(`relocation type 8 needs a plain 16-bit immed, but the word is ${insn.format}`);
+        case 'not-a-branch': // refused above, with br_byte
+        case 'none': // type 0 has no kind
+          throw new Error(`relocation type ${type}: ${placeholder.kind}`);
       }
       reloc = { pc: r.pc, kind, value };
       relocations.push(reloc);

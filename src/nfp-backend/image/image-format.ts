@@ -71,6 +71,7 @@
  *   .shstrtab        section names.
  */
 import { fail, type DiagnosticLocation } from '../../diagnostics/diagnostic.js';
+import { rawRelocationType } from '../isa/raw-relocation.js';
 import type { NfpFirmwareAbi, NfpMapDef } from '../sim/sim-types.js';
 import type { NfpLabels, NfpRelocation, NfpRelocationKind, NfpSourceLine, NfpVerifierFact } from './nfp-image.js';
 
@@ -106,16 +107,20 @@ export const ATOMIC_WORD_LIMIT = 64;
 
 const MAP_TYPE_CODE = { hash: 1, array: 2 } as const;
 
-/** The relocation type numbers of doc B.1 (kernel nfp_asm.h enum nfp_relo_type), which the file stores. */
+/**
+ * The relocation type numbers of doc B.1 (kernel nfp_asm.h enum nfp_relo_type),
+ * which the file stores: each image kind is the B.1 type of that name in
+ * isa/raw-relocation.ts, which numbers them (1 branch ... 8 immed-address).
+ */
 export const RELOCATION_TYPE: Readonly<Record<NfpRelocationKind, number>> = {
-  branch: 1,
-  exit: 2,
-  abort: 3,
-  'push-regs': 4,
-  'pop-regs': 5,
-  done: 6,
-  helper: 7,
-  'immed-address': 8,
+  branch: rawRelocationType('program-relative'),
+  exit: rawRelocationType('exit'),
+  abort: rawRelocationType('abort'),
+  'push-regs': rawRelocationType('push-trampoline'),
+  'pop-regs': rawRelocationType('pop-trampoline'),
+  done: rawRelocationType('next-packet'),
+  helper: rawRelocationType('helper'),
+  'immed-address': rawRelocationType('immed-relative'),
 };
 
 export const RELOCATION_KIND_BY_TYPE: ReadonlyMap<number, NfpRelocationKind> = new Map(

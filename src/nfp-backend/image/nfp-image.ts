@@ -18,6 +18,7 @@ import { decodeProgram } from '../../ebpf/decode.js';
 import { decodeInsn, encodeInsn } from '../isa/codec.js';
 import { computeEcc, NFP_BODY_MASK, storedEcc, withEcc } from '../isa/ecc.js';
 import type { NfpInsn } from '../isa/instruction.js';
+import { BRANCH_TARGET_LIMIT, isPlainImmed, withRelocatedValue } from '../isa/raw-relocation.js';
 import type { NfpFirmwareAbi, NfpLoadedProgram, NfpMapDef, NfpProgramType } from '../sim/sim-types.js';
 import { ATOMIC_WORD_LIMIT, BPF_SLOT_BYTES, MAP_NAME_MAX, RELOCATION_KIND_BY_TYPE, RELOCATION_TYPE, SECTION } from './image-format.js';
 
@@ -106,9 +107,6 @@ export interface NfpImage {
   verifierFacts: NfpVerifierFact[];
 }
 
-/** Branch targets are 14 bits (doc B.6). */
-export const BRANCH_TARGET_LIMIT = 1 << 14;
-
 export function toLoadedProgram(image: NfpImage): NfpLoadedProgram {
   return { words: [...image.words], programType: image.programType, maps: image.maps.map((m) => ({ ...m })), abi: image.abi };
 }
@@ -167,10 +165,20 @@ function isBranchKind(kind: NfpRelocationKind): boolean {
 }
 
 /**
+ * The branches an image's relocations patch: br and br_bit. A br_byte has the
+ * same target field but is never relocated here (a relocation on one is
+ * refused, and assembly-image.ts leaves its target absolute).
+ */
+export function isRelocatedBranch(insn: NfpInsn): insn is Extract<NfpInsn, { format: 'br' | 'br_bit' }> {
+  return insn.format === 'br' || insn.format === 'br_bit';
+}
+
+/**
  * The 45-bit instruction body of `word` with the address field the relocation
- * patches set for `abi`. `word` may be loaded (ECC present) or raw (the JIT's
- * placeholder targets, relocation byte cleared); bits above 44 are ignored.
- * Throws NC6028 when the word cannot carry this relocation.
+ * patches set for `abi` (the field itself: isa/raw-relocation.ts). `word` may
+ * be loaded (ECC present) or raw (the JIT's placeholder targets, relocation
+ * byte cleared); bits above 44 are ignored. Throws NC6028 when the word cannot
+ * carry this relocation.
  */
 export function relocateWord(word: bigint, r: NfpRelocation, abi: NfpFirmwareAbi, index = 0, where: DiagnosticLocation = {}): bigint {
   const bad = (reason: string): never => fail('NC6028', { index, pc: r.pc, kind: r.kind, reason }, where);
@@ -187,18 +195,15 @@ export function relocateWord(word: bigint, r: NfpRelocation, abi: NfpFirmwareAbi
   } catch {
     return bad(`helper ${r.value} is not a firmware subroutine (firmware helpers: ${[...FIRMWARE_HELPERS.keys()].join(', ')})`);
   }
-  let patched: NfpInsn;
   if (isBranchKind(r.kind)) {
-    if (insn.format !== 'br' && insn.format !== 'br_bit') return bad(`a ${r.kind} relocation needs a branch, but the word is ${insn.format}`);
+    if (!isRelocatedBranch(insn)) return bad(`a ${r.kind} relocation needs a branch, but the word is ${insn.format}`);
     if (!isInt(target, 0, BRANCH_TARGET_LIMIT - 1)) return bad(`target ${target} does not fit a 14-bit branch address`);
-    patched = { ...insn, target };
-  } else {
-    if (insn.format !== 'immed') return bad(`an immed-address relocation needs an immed, but the word is ${insn.format}`);
-    if (insn.width !== 'word' || insn.byteShift !== 0 || insn.invert) return bad('the immed is not a plain 16-bit value (width word, no shift, no invert)');
-    if (!isInt(target, 0, 0xffff)) return bad(`address ${target} does not fit the immed's 16 bits`);
-    patched = { ...insn, imm16: target };
+    return encodeInsn(withRelocatedValue(insn, target));
   }
-  return encodeInsn(patched);
+  if (insn.format !== 'immed') return bad(`an immed-address relocation needs an immed, but the word is ${insn.format}`);
+  if (!isPlainImmed(insn)) return bad('the immed is not a plain 16-bit value (width word, no shift, no invert)');
+  if (!isInt(target, 0, 0xffff)) return bad(`address ${target} does not fit the immed's 16 bits`);
+  return encodeInsn(withRelocatedValue(insn, target));
 }
 
 function validateAbi(abi: NfpFirmwareAbi, where: DiagnosticLocation): void {

@@ -84,6 +84,35 @@ class BodyBuilder {
   cc(insn: { noCc?: boolean; predicateCc?: boolean }): this {
     return this.put(insn.noCc === true, 40, 40).put(insn.predicateCc === true, 44, 44);
   }
+  /** Bits 44:40 of the ALU-style formats: predicate_cc, destination and source LM extensions, gpr_wrboth, no_cc. */
+  resultFlags(insn: { wrboth: boolean; noCc?: boolean; predicateCc?: boolean }, srcExt: boolean, dstExt: boolean): this {
+    return this.put(insn.wrboth, 41, 41).put(srcExt, 42, 42).put(dstExt, 43, 43).cc(insn);
+  }
+}
+
+/** The fields of the ALU class (bits 39:37 = 0b101) that alu, crc and the CAM operations share. */
+interface AluClassFields {
+  /** Encoded A-side and B-side source fields and destination field. */
+  a: number;
+  b: number;
+  dest: number;
+  swap: boolean;
+  /** The operation, bits 35:31. */
+  op: number;
+  srcExt: boolean;
+  dstExt: boolean;
+}
+
+function putAluClass(b: BodyBuilder, insn: { dest: NfpOperand; wrboth: boolean; noCc?: boolean; predicateCc?: boolean }, f: AluClassFields): bigint {
+  return b
+    .put(f.a, 9, 0)
+    .put(f.b, 19, 10)
+    .put(f.dest, 29, 20)
+    .put(f.swap, 30, 30)
+    .put(f.op, 35, 31)
+    .put(destBankBit(insn.dest), 36, 36)
+    .put(0b101, 39, 37)
+    .resultFlags(insn, f.srcExt, f.dstExt).body;
 }
 
 function ccFlags(body: bigint, withNoCc = true): { noCc?: true; predicateCc?: true } {
@@ -275,18 +304,15 @@ export function encodeInsn(insn: NfpInsn): bigint {
       const { aField, bField, swap } = placeSources(insn.left, insn.right, format);
       const srcExt = usesExtendedLmPointer(insn.left) || usesExtendedLmPointer(insn.right);
       const dstExt = usesExtendedLmPointer(insn.dest);
-      b.put(encodeUnrestricted(aField, { bank: 'A', lmExtension: srcExt }, UNUSED_SOURCE, format), 9, 0)
-        .put(encodeUnrestricted(bField, { bank: 'B', lmExtension: srcExt }, UNUSED_SOURCE, format), 19, 10)
-        .put(encodeUnrestricted(insn.dest, destContext(insn.dest, dstExt), UNRESTRICTED_NO_DEST, format), 29, 20)
-        .put(swap, 30, 30)
-        .put(opCode, 35, 31)
-        .put(destBankBit(insn.dest), 36, 36)
-        .put(0b101, 39, 37)
-        .put(insn.wrboth, 41, 41)
-        .put(srcExt, 42, 42)
-        .put(dstExt, 43, 43)
-        .cc(insn);
-      return b.body;
+      return putAluClass(b, insn, {
+        a: encodeUnrestricted(aField, { bank: 'A', lmExtension: srcExt }, UNUSED_SOURCE, format),
+        b: encodeUnrestricted(bField, { bank: 'B', lmExtension: srcExt }, UNUSED_SOURCE, format),
+        dest: encodeUnrestricted(insn.dest, destContext(insn.dest, dstExt), UNRESTRICTED_NO_DEST, format),
+        swap,
+        op: opCode,
+        srcExt,
+        dstExt,
+      });
     }
     case 'cam':
       return encodeCam(insn, b);
@@ -302,18 +328,15 @@ export function encodeInsn(insn: NfpInsn): bigint {
       const srcExt = usesExtendedLmPointer(insn.source);
       const dstExt = usesExtendedLmPointer(insn.dest);
       const source = encodeUnrestricted(insn.source, { bank: swap ? 'A' : 'B', lmExtension: srcExt }, UNUSED_SOURCE, format);
-      b.put(swap ? source : control, 9, 0)
-        .put(swap ? control : source, 19, 10)
-        .put(encodeUnrestricted(insn.dest, destContext(insn.dest, dstExt), UNRESTRICTED_NO_DEST, format), 29, 20)
-        .put(swap, 30, 30)
-        .put(ALU_OP_CRC, 35, 31)
-        .put(destBankBit(insn.dest), 36, 36)
-        .put(0b101, 39, 37)
-        .put(insn.wrboth, 41, 41)
-        .put(srcExt, 42, 42)
-        .put(dstExt, 43, 43)
-        .cc(insn);
-      return b.body;
+      return putAluClass(b, insn, {
+        a: swap ? source : control,
+        b: swap ? control : source,
+        dest: encodeUnrestricted(insn.dest, destContext(insn.dest, dstExt), UNRESTRICTED_NO_DEST, format),
+        swap,
+        op: ALU_OP_CRC,
+        srcExt,
+        dstExt,
+      });
     }
     case 'alu_shf': {
       requireDestination(insn.dest, format);
@@ -357,10 +380,7 @@ export function encodeInsn(insn: NfpInsn): bigint {
         .put(SHIFT_ALU_OPS.indexOf(insn.op), 35, 33)
         .put(destBankBit(insn.dest), 36, 36)
         .put(0b100, 39, 37)
-        .put(insn.wrboth, 41, 41)
-        .put(srcExt, 42, 42)
-        .put(dstExt, 43, 43)
-        .cc(insn);
+        .resultFlags(insn, srcExt, dstExt);
       return b.body;
     }
     case 'nop':
@@ -580,10 +600,7 @@ export function encodeInsn(insn: NfpInsn): bigint {
         .put(swap, 30, 30)
         .put(MUL_TYPES.indexOf(insn.type), 32, 31)
         .put(0b11111, 39, 35)
-        .put(insn.wrboth, 41, 41)
-        .put(srcExt, 42, 42)
-        .put(dstExt, 43, 43)
-        .cc(insn);
+        .resultFlags(insn, srcExt, dstExt);
       return b.body;
     }
     case 'cmd':
@@ -658,18 +675,7 @@ function encodeCam(insn: CamInsn, b: BodyBuilder): bigint {
     // cam_write/cam_write_state keep the state in the destination field; cam_clear has no destination.
     destCode = op === 'cam_clear' ? UNRESTRICTED_NO_DEST : insn.state;
   }
-  b.put(aCode, 9, 0)
-    .put(bCode, 19, 10)
-    .put(destCode, 29, 20)
-    .put(swap, 30, 30)
-    .put(code, 35, 31)
-    .put(destBankBit(insn.dest), 36, 36)
-    .put(0b101, 39, 37)
-    .put(insn.wrboth, 41, 41)
-    .put(srcExt, 42, 42)
-    .put(dstExt, 43, 43)
-    .cc(insn);
-  return b.body;
+  return putAluClass(b, insn, { a: aCode, b: bCode, dest: destCode, swap, op: code, srcExt, dstExt });
 }
 
 function encodeCmd(insn: CmdInsn, b: BodyBuilder): bigint {

@@ -17,6 +17,12 @@
  *
  * The loaded word is the relocated body with the relocation byte cleared and the
  * ECC in bits 51:45.
+ *
+ * This module is the backend's one reading of these fields: which word carries
+ * what placeholder (readPlaceholder) and where a relocated value goes
+ * (withRelocatedValue; the codec places the bits). The firmware image
+ * (image/nfp-image.ts, image/golden-listing.ts) keeps its own relocation
+ * records and diagnostics on top of it.
  */
 import { fail, NicoffError } from '../../diagnostics/diagnostic.js';
 import { decodeInsn, encodeInsn } from './codec.js';
@@ -40,6 +46,9 @@ export const RAW_RELOCATION_NAMES = [
 ] as const;
 export type RawRelocationName = (typeof RAW_RELOCATION_NAMES)[number];
 
+/** Branch targets are 14 bits: bits 34:22 and bit 40 (doc B.6; the codec places them). */
+export const BRANCH_TARGET_LIMIT = 1 << 14;
+
 /** What a raw word holds where the loader writes the final address. */
 export type RawPlaceholder =
   | { kind: 'none' }
@@ -50,6 +59,17 @@ export type RawPlaceholder =
   /** Type 7: the branch target BR_OFF_RELO + helper id. */
   | { kind: 'helper'; value: number; helperId: number };
 
+/** Why a word cannot hold the placeholder its relocation type says; each reader words it in its own diagnostic. */
+export type PlaceholderProblem =
+  /** Types 1-7 rewrite a branch target, and the word has none. */
+  | { kind: 'not-a-branch' }
+  /** Type 8 rewrites a plain 16-bit immed, and the word is not one. */
+  | { kind: 'not-a-plain-immed' }
+  /** Types 2-6: the target is not BR_OFF_RELO. */
+  | { kind: 'not-the-placeholder'; target: number }
+  /** Type 7: the target is not above BR_OFF_RELO. */
+  | { kind: 'no-helper-id'; target: number };
+
 export interface RawWord {
   relocation: { type: number; name: RawRelocationName };
   /** Bits 44:0. */
@@ -58,11 +78,38 @@ export interface RawWord {
   placeholder: RawPlaceholder;
 }
 
-/** Formats whose target field (bits 34:22 + 40) the kernel's branch relocations rewrite. */
-type TargetInsn = Extract<NfpInsn, { format: 'br' | 'br_bit' | 'br_byte' }>;
+/** Formats with the branch target field (bits 34:22 + 40) that the kernel's branch relocations rewrite. */
+export type BranchTargetInsn = Extract<NfpInsn, { format: 'br' | 'br_bit' | 'br_byte' }>;
+/** The only immed a type-8 relocation rewrites: a 16-bit value, width word, no byte shift, not inverted. */
+export type PlainImmedInsn = Extract<NfpInsn, { format: 'immed' }>;
 
-function hasBranchTarget(insn: NfpInsn): insn is TargetInsn {
+export function hasBranchTarget(insn: NfpInsn): insn is BranchTargetInsn {
   return insn.format === 'br' || insn.format === 'br_bit' || insn.format === 'br_byte';
+}
+
+export function isPlainImmed(insn: NfpInsn): insn is PlainImmedInsn {
+  return insn.format === 'immed' && insn.width === 'word' && insn.byteShift === 0 && !insn.invert;
+}
+
+/** The relocation type number of a B.1 name (the image stores these numbers). */
+export function rawRelocationType(name: RawRelocationName): number {
+  return RAW_RELOCATION_NAMES.indexOf(name);
+}
+
+/** What relocation type `type` (0..8) finds in `insn` where the loader writes (the table above), or why it finds nothing it can use. */
+export function readPlaceholder(type: number, insn: NfpInsn): RawPlaceholder | PlaceholderProblem {
+  if (type === 0) return { kind: 'none' };
+  if (type === 8) return isPlainImmed(insn) ? { kind: 'program-relative', value: insn.imm16 } : { kind: 'not-a-plain-immed' };
+  if (!hasBranchTarget(insn)) return { kind: 'not-a-branch' };
+  const target = insn.target;
+  if (type === 1) return { kind: 'program-relative', value: target };
+  if (type === 7) return target > BR_OFF_RELO ? { kind: 'helper', value: target, helperId: target - BR_OFF_RELO } : { kind: 'no-helper-id', target };
+  return target === BR_OFF_RELO ? { kind: 'special', value: BR_OFF_RELO } : { kind: 'not-the-placeholder', target };
+}
+
+/** `insn` with the field a relocation rewrites (branch target, or the plain immed's value) set to `value`; encodeInsn places the bits. */
+export function withRelocatedValue(insn: BranchTargetInsn | PlainImmedInsn, value: number): NfpInsn {
+  return insn.format === 'immed' ? { ...insn, imm16: value } : { ...insn, target: value };
 }
 
 function wordText(raw: bigint): string {
@@ -79,25 +126,16 @@ export function decodeRawWord(raw: bigint): RawWord {
   if (name === undefined) return bad(`relocation type ${type} is not one of 0..8`);
   const body = raw & NFP_BODY_MASK;
   const insn = decodeInsn(body);
-  let placeholder: RawPlaceholder;
-  if (type === 0) {
-    placeholder = { kind: 'none' };
-  } else if (type === 8) {
-    if (insn.format !== 'immed' || insn.width !== 'word' || insn.byteShift !== 0 || insn.invert) {
+  const placeholder = readPlaceholder(type, insn);
+  switch (placeholder.kind) {
+    case 'not-a-plain-immed':
       return bad(`an immed-relative word must be a plain 16-bit immed, not ${insn.format}`);
-    }
-    placeholder = { kind: 'program-relative', value: insn.imm16 };
-  } else {
-    if (!hasBranchTarget(insn)) return bad(`a ${name} relocation needs a branch, not ${insn.format}`);
-    if (type === 1) {
-      placeholder = { kind: 'program-relative', value: insn.target };
-    } else if (type === 7) {
-      if (insn.target <= BR_OFF_RELO) bad(`a helper branch carries ${BR_OFF_RELO} + helper id, not ${insn.target}`);
-      placeholder = { kind: 'helper', value: insn.target, helperId: insn.target - BR_OFF_RELO };
-    } else {
-      if (insn.target !== BR_OFF_RELO) bad(`a ${name} branch carries the placeholder ${BR_OFF_RELO}, not ${insn.target}`);
-      placeholder = { kind: 'special', value: BR_OFF_RELO };
-    }
+    case 'not-a-branch':
+      return bad(`a ${name} relocation needs a branch, not ${insn.format}`);
+    case 'no-helper-id':
+      return bad(`a helper branch carries ${BR_OFF_RELO} + helper id, not ${placeholder.target}`);
+    case 'not-the-placeholder':
+      return bad(`a ${name} branch carries the placeholder ${BR_OFF_RELO}, not ${placeholder.target}`);
   }
   return { relocation: { type, name }, body, insn, placeholder };
 }
@@ -152,11 +190,8 @@ export function relocateRawWord(raw: bigint, targets: RelocationTargets): bigint
   const word = decodeRawWord(raw);
   const value = relocatedValue(word, targets);
   if (value === undefined) return withEcc(word.body);
-  let patched: NfpInsn;
-  if (word.insn.format === 'immed') patched = { ...word.insn, imm16: value };
-  else patched = { ...(word.insn as TargetInsn), target: value };
   try {
-    return withEcc(encodeInsn(patched));
+    return withEcc(encodeInsn(withRelocatedValue(word.insn as BranchTargetInsn | PlainImmedInsn, value)));
   } catch (e) {
     if (e instanceof NicoffError) {
       return fail('NC6004', { word: wordText(raw), type: word.relocation.type, reason: `relocated value ${value}: ${e.diagnostic.message}` });

@@ -72,14 +72,33 @@ const CONDITIONS: Record<string, string> = {
   br: 'true',
 };
 
-const ALU_CODE: Record<string, string> = {
-  B: 'const r = y; fr = r; fc = 0; fv = 0;',
-  '~B': 'const r = ~y; fr = r; fc = 0; fv = 0;',
-  AND: 'const r = x & y; fr = r; fc = 0; fv = 0;',
-  '~AND': 'const r = ~x & y; fr = r; fc = 0; fv = 0;',
-  'AND~': 'const r = x & ~y; fr = r; fc = 0; fv = 0;',
-  OR: 'const r = x | y; fr = r; fc = 0; fv = 0;',
-  XOR: 'const r = x ^ y; fr = r; fc = 0; fv = 0;',
+/** Condition codes after a logical result (as the interpreter's setLogicalCc). */
+const LOGICAL_CC = 'fr = r; fc = 0; fv = 0;';
+
+/** The logical operations on operands named `a` and `b`: alu's on (x, y), alu_shf's on (x, sh). */
+function logicalExpr(op: string, a: string, b: string): string {
+  switch (op) {
+    case 'B':
+      return b;
+    case '~B':
+      return `~${b}`;
+    case 'AND':
+      return `${a} & ${b}`;
+    case '~AND':
+      return `~${a} & ${b}`;
+    case 'AND~':
+      return `${a} & ~${b}`;
+    case 'OR':
+      return `${a} | ${b}`;
+    case 'XOR':
+      return `${a} ^ ${b}`;
+    default:
+      throw new Error(`alu op ${op}`);
+  }
+}
+
+/** The arithmetic operations (result and all four condition codes); the others are logicalExpr's. */
+const ARITHMETIC_CODE: Record<string, string> = {
   '+': 'const r = (x + y) | 0; fr = r; fc = ((x & y) | ((x | y) & ~r)) >>> 31; fv = ((x ^ r) & (y ^ r)) >>> 31;',
   '+carry': 'const r = (x + y + fc) | 0; fr = r; fc = ((x & y) | ((x | y) & ~r)) >>> 31; fv = ((x ^ r) & (y ^ r)) >>> 31;',
   '-': 'const r = (x - y) | 0; fr = r; fc = 1 - (((~x & y) | ((~x | y) & r)) >>> 31); fv = ((x ^ y) & (x ^ r)) >>> 31;',
@@ -87,15 +106,6 @@ const ALU_CODE: Record<string, string> = {
   'B-A': 'const r = (y - x) | 0; fr = r; fc = 1 - (((~y & x) | ((~y | x) & r)) >>> 31); fv = ((y ^ x) & (y ^ r)) >>> 31;',
   '+16': 'const t = (x & 65535) + (y & 65535); const r = t & 65535; fr = r; fc = t >>> 16; fv = 0;',
   '+8': 'const t = (x & 255) + (y & 255); const r = t & 255; fr = r; fc = t >>> 8; fv = 0;',
-};
-
-const SHIFT_OP_CODE: Record<string, string> = {
-  B: 'sh',
-  '~B': '~sh',
-  AND: 'x & sh',
-  '~AND': '~x & sh',
-  'AND~': 'x & ~sh',
-  OR: 'x | sh',
 };
 
 interface Access {
@@ -184,6 +194,13 @@ class BlockBuilder {
     }
   }
 
+  /** NC6041 for what the kernel JIT never emits (the interpreter's requireSimulated); true when the block ends there. */
+  private notSimulated(insn: NfpInsn, pc: number): boolean {
+    const why = notSimulatedReason(insn);
+    if (why) this.throwing(`rt.notSimulatedFault(${pc}, K[${this.k(insn)}], ${JSON.stringify(why)})`);
+    return Boolean(why);
+  }
+
   /** Side-channel producer check before a consumer (same rule as the interpreter). */
   private needSide(pc: number, min: number, what: string, needs: string): void {
     if (this.pk === undefined) {
@@ -219,17 +236,14 @@ class BlockBuilder {
 
   /** A straight-line instruction (what a defer slot may hold). */
   private simple(insn: NfpInsn, pc: number): void {
-    const why = notSimulatedReason(insn);
-    if (why) {
-      this.throwing(`rt.notSimulatedFault(${pc}, K[${this.k(insn)}], ${JSON.stringify(why)})`);
-      return;
-    }
+    if (this.notSimulated(insn, pc)) return;
     switch (insn.format) {
       case 'alu': {
         const L = this.access(insn.left, pc);
         const R = this.access(insn.right, pc);
         const D = this.access(insn.dest, pc);
-        const op = insn.noCc ? `const of = fr, oc = fc, ov = fv; ${ALU_CODE[insn.op]} fr = of; fc = oc; fv = ov;` : ALU_CODE[insn.op];
+        const code = ARITHMETIC_CODE[insn.op] ?? `const r = ${logicalExpr(insn.op, 'x', 'y')}; ${LOGICAL_CC}`;
+        const op = insn.noCc ? `const of = fr, oc = fc, ov = fv; ${code} fr = of; fc = oc; fv = ov;` : code;
         this.emit(`{ ${L.pre}${R.pre}${D.pre}const x = ${L.read}, y = ${R.read}; ${op} ${D.write('r', insn.wrboth)} ${L.post}${R.post}${D.post}pa = x; pr = r; }`);
         this.pk = PREV.resultAndA;
         break;
@@ -250,8 +264,8 @@ class BlockBuilder {
             : `const r = (y >>> ${insn.shift.amount}) | (pr < 0 ? ${-1 << (32 - (insn.shift.amount as number))} : 0);`;
         } else if (indirect && insn.shift.kind === 'double-right') {
           body = `const k6 = pa & 63; if (k6 > 32) { ${this.sync}rt.dblShiftFault(${pc}, pa); } const sh = ${this.shiftExpr(insn.shift)}; const r = sh;`;
-        } else body = `const sh = ${this.shiftExpr(insn.shift)}; const r = ${SHIFT_OP_CODE[insn.op]};`;
-        this.emit(`{ ${L.pre}${R.pre}${D.pre}const x = ${L.read}, y = ${R.read}; ${body} ${insn.noCc ? '' : 'fr = r; fc = 0; fv = 0; '}${D.write('r', insn.wrboth)} ${L.post}${R.post}${D.post}pa = x; pr = r; }`);
+        } else body = `const sh = ${this.shiftExpr(insn.shift)}; const r = ${logicalExpr(insn.op, 'x', 'sh')};`;
+        this.emit(`{ ${L.pre}${R.pre}${D.pre}const x = ${L.read}, y = ${R.read}; ${body} ${insn.noCc ? '' : `${LOGICAL_CC} `}${D.write('r', insn.wrboth)} ${L.post}${R.post}${D.post}pa = x; pr = r; }`);
         this.pk = PREV.resultAndA;
         break;
       }
@@ -277,7 +291,7 @@ class BlockBuilder {
         const S = this.access(insn.source, pc);
         const m = byteMaskBits(insn.byteMask);
         const merge = insn.clearUnmasked ? `sh & ${m}` : `(o & ${~m}) | (sh & ${m})`;
-        this.emit(`{ ${T.pre}${S.pre}const o = ${T.old}, x = 0, y = ${S.read}; const sh = ${this.shiftExpr(insn.shift)}; const r = ${merge}; ${T.write('r', insn.wrboth)} ${T.post}${S.post}${insn.loadCc ? 'fr = r; fc = 0; fv = 0; ' : ''}pr = r; }`);
+        this.emit(`{ ${T.pre}${S.pre}const o = ${T.old}, x = 0, y = ${S.read}; const sh = ${this.shiftExpr(insn.shift)}; const r = ${merge}; ${T.write('r', insn.wrboth)} ${T.post}${S.post}${insn.loadCc ? `${LOGICAL_CC} ` : ''}pr = r; }`);
         this.pk = PREV.result;
         break;
       }
@@ -292,7 +306,7 @@ class BlockBuilder {
         const typeCode = MUL_TYPE_CODE[insn.type];
         if (typeCode !== 0 && (insn.step === 'last' || insn.step === 'last2')) {
           const D = this.access(insn.left, pc);
-          this.emit(`{ ${D.pre}${this.sync}const r = rt.mulLast(s, ${pc}, ${typeCode}, ${insn.step === 'last2'}); ${D.write('r', insn.wrboth)} ${D.post}${insn.noCc ? '' : 'fr = r; fc = 0; fv = 0; '}pr = r; }`);
+          this.emit(`{ ${D.pre}${this.sync}const r = rt.mulLast(s, ${pc}, ${typeCode}, ${insn.step === 'last2'}); ${D.write('r', insn.wrboth)} ${D.post}${insn.noCc ? '' : `${LOGICAL_CC} `}pr = r; }`);
           this.pk = PREV.result;
         } else {
           const L = this.access(insn.left, pc);
@@ -344,11 +358,7 @@ class BlockBuilder {
   }
 
   private branch(insn: Extract<NfpInsn, { format: 'br' | 'br_bit' | 'rtn' }>, pc: number): void {
-    const why = notSimulatedReason(insn);
-    if (why) {
-      this.throwing(`rt.notSimulatedFault(${pc}, K[${this.k(insn)}], ${JSON.stringify(why)})`);
-      return;
-    }
+    if (this.notSimulated(insn, pc)) return;
     let target = '';
     if (insn.format === 'br') {
       this.emit(`tk = ${CONDITIONS[insn.condition]};`);
@@ -386,11 +396,7 @@ class BlockBuilder {
   }
 
   private commandWithSwap(insn: CmdInsn, pc: number): void {
-    const why = notSimulatedReason(insn);
-    if (why) {
-      this.throwing(`rt.notSimulatedFault(${pc}, K[${this.k(insn)}], ${JSON.stringify(why)})`);
-      return;
-    }
+    if (this.notSimulated(insn, pc)) return;
     this.issue(insn, pc);
     this.i++;
     this.pk = PREV.none;
@@ -421,11 +427,7 @@ class BlockBuilder {
       this.throwing(`rt.csrFollowFault(${pc}, K[${this.k(immed)}])`);
       return next;
     }
-    const why = notSimulatedReason(immed);
-    if (why) {
-      this.throwing(`rt.notSimulatedFault(${next}, K[${this.k(immed)}], ${JSON.stringify(why)})`);
-      return next;
-    }
+    if (this.notSimulated(immed, next)) return next;
     const D = this.access((immed as Extract<NfpInsn, { format: 'immed' }>).dest, next);
     this.emit(`{ ${D.pre}const r = cv; ${D.write('r', (immed as Extract<NfpInsn, { format: 'immed' }>).wrboth)} ${D.post}pr = r; }`);
     this.i++;

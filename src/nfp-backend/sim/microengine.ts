@@ -158,30 +158,38 @@ function shifted(s: MeContext, shift: { kind: string; amount: number | 'indirect
   }
 }
 
+/** Logical results (and shifts, ld_field with load_cc, mul_step last) set Z/N from the word and clear C and V (model). */
+function setLogicalCc(s: MeContext, r: number): void {
+  s.fr = r;
+  s.fc = 0;
+  s.fv = 0;
+}
+
+/** The logical operations: alu's on (A, B), alu_shf's on (A, shifted B). */
+function logicalResult(op: string, x: number, y: number): number {
+  switch (op) {
+    case 'B':
+      return y;
+    case '~B':
+      return ~y;
+    case 'AND':
+      return x & y;
+    case '~AND':
+      return ~x & y;
+    case 'AND~':
+      return x & ~y;
+    case 'OR':
+      return x | y;
+    case 'XOR':
+      return x ^ y;
+    default:
+      throw new Error(`alu op ${op}`);
+  }
+}
+
 function aluResult(s: MeContext, op: string, x: number, y: number): number {
   let r: number;
   switch (op) {
-    case 'B':
-      r = y;
-      break;
-    case '~B':
-      r = ~y;
-      break;
-    case 'AND':
-      r = x & y;
-      break;
-    case '~AND':
-      r = ~x & y;
-      break;
-    case 'AND~':
-      r = x & ~y;
-      break;
-    case 'OR':
-      r = x | y;
-      break;
-    case 'XOR':
-      r = x ^ y;
-      break;
     case '+':
     case '+carry':
       r = (x + y + (op === '+' ? 0 : s.fc)) | 0;
@@ -219,18 +227,32 @@ function aluResult(s: MeContext, op: string, x: number, y: number): number {
       return r;
     }
     default:
-      throw new Error(`alu op ${op}`);
+      r = logicalResult(op, x, y);
+      setLogicalCc(s, r);
+      return r;
   }
-  s.fr = r;
-  s.fc = 0;
-  s.fv = 0;
-  return r;
+}
+
+/** The end of alu and alu_shf: write the result, post-modify LM pointers (left, right, dest), leave both side channels. */
+function finishAlu(s: MeContext, insn: Extract<NfpInsn, { format: 'alu' | 'alu_shf' }>, di: number, x: number, r: number): void {
+  writeDest(s, insn.dest, r, insn.wrboth, di);
+  postModify(s, insn.left);
+  postModify(s, insn.right);
+  postModify(s, insn.dest);
+  s.pk = PREV.resultAndA;
+  s.pa = x;
+  s.pr = r;
+}
+
+/** NC6041 for what the kernel JIT never emits (execution-rules.ts lists what is simulated). */
+function requireSimulated(insn: NfpInsn, pc: number): void {
+  const why = notSimulatedReasonOf(insn);
+  if (why) notSimulatedFault(pc, insn, why);
 }
 
 /** A straight-line instruction (also what a defer slot may hold). `s.cycles` is its issue cycle. */
 function execSimple(s: MeContext, insn: NfpInsn, pc: number): void {
-  const why = notSimulatedReasonOf(insn);
-  if (why) notSimulatedFault(pc, insn, why);
+  requireSimulated(insn, pc);
   switch (insn.format) {
     case 'alu': {
       const li = lmIndexOf(s, insn.left, pc);
@@ -248,13 +270,7 @@ function execSimple(s: MeContext, insn: NfpInsn, pc: number): void {
         s.fc = fc;
         s.fv = fv;
       } else r = aluResult(s, insn.op, x, y);
-      writeDest(s, insn.dest, r, insn.wrboth, di);
-      postModify(s, insn.left);
-      postModify(s, insn.right);
-      postModify(s, insn.dest);
-      s.pk = PREV.resultAndA;
-      s.pa = x;
-      s.pr = r;
+      finishAlu(s, insn, di, x, r);
       break;
     }
     case 'alu_shf': {
@@ -271,40 +287,9 @@ function execSimple(s: MeContext, insn: NfpInsn, pc: number): void {
       if (insn.op === 'asr') {
         const n = indirect ? s.pa & 31 : (insn.shift.amount as number);
         r = n === 0 ? y : (y >>> n) | (s.pr < 0 ? -1 << (32 - n) : 0);
-      } else {
-        const sh = shifted(s, insn.shift, x, y);
-        switch (insn.op) {
-          case 'B':
-            r = sh;
-            break;
-          case '~B':
-            r = ~sh;
-            break;
-          case 'AND':
-            r = x & sh;
-            break;
-          case '~AND':
-            r = ~x & sh;
-            break;
-          case 'AND~':
-            r = x & ~sh;
-            break;
-          default:
-            r = x | sh;
-        }
-      }
-      if (!insn.noCc) {
-        s.fr = r;
-        s.fc = 0;
-        s.fv = 0;
-      }
-      writeDest(s, insn.dest, r, insn.wrboth, di);
-      postModify(s, insn.left);
-      postModify(s, insn.right);
-      postModify(s, insn.dest);
-      s.pk = PREV.resultAndA;
-      s.pa = x;
-      s.pr = r;
+      } else r = logicalResult(insn.op, x, shifted(s, insn.shift, x, y));
+      if (!insn.noCc) setLogicalCc(s, r);
+      finishAlu(s, insn, di, x, r);
       break;
     }
     case 'immed': {
@@ -334,11 +319,7 @@ function execSimple(s: MeContext, insn: NfpInsn, pc: number): void {
       writeDest(s, insn.target, r, insn.wrboth, ti);
       postModify(s, insn.target);
       postModify(s, insn.source);
-      if (insn.loadCc) {
-        s.fr = r;
-        s.fc = 0;
-        s.fv = 0;
-      }
+      if (insn.loadCc) setLogicalCc(s, r);
       s.pk = PREV.result;
       s.pr = r;
       break;
@@ -362,11 +343,7 @@ function execSimple(s: MeContext, insn: NfpInsn, pc: number): void {
         const r = mulLast(s, pc, typeCode, insn.step === 'last2');
         writeDest(s, insn.left, r, insn.wrboth, di);
         postModify(s, insn.left);
-        if (!insn.noCc) {
-          s.fr = r;
-          s.fc = 0;
-          s.fv = 0;
-        }
+        if (!insn.noCc) setLogicalCc(s, r);
         s.pk = PREV.result;
         s.pr = r;
       } else {
@@ -398,7 +375,11 @@ function issueCommand(s: MeContext, insn: CmdInsn, pc: number): void {
   cmdIssue(s, pc, insn, source(s, insn.a, ai), source(s, insn.b, bi), s.pk, s.pr);
 }
 
-function runDeferSlots(me: Microengine, s: MeContext, ownerPc: number, count: number): void {
+/** A branch or ctx_swap command at `ownerPc` has issued (one cycle, no side channel left); its `count` defer slots run. */
+function issueAndRunDeferSlots(me: Microengine, s: MeContext, ownerPc: number, count: number): void {
+  s.cycles++;
+  s.instructions++;
+  s.pk = PREV.none;
   const prog = me.program;
   for (let k = 1; k <= count; k++) {
     const dpc = ownerPc + k;
@@ -421,8 +402,7 @@ export function interpretStep(me: Microengine, s: MeContext): number {
   if (s.csrPc >= 0 && !isCsrImmed(insn)) csrFollowFault(s.csrPc, insn);
   const format = insn.format;
   if (format === 'br' || format === 'br_bit' || format === 'rtn') {
-    const why = notSimulatedReasonOf(insn);
-    if (why) notSimulatedFault(pc, insn, why);
+    requireSimulated(insn, pc);
     let taken: boolean;
     let target: number;
     if (insn.format === 'br') {
@@ -440,10 +420,7 @@ export function interpretStep(me: Microengine, s: MeContext): number {
         target = v >>> 0;
       }
     }
-    s.cycles++;
-    s.instructions++;
-    s.pk = PREV.none;
-    runDeferSlots(me, s, pc, insn.defer);
+    issueAndRunDeferSlots(me, s, pc, insn.defer);
     if (taken) {
       if (target >= me.abi.codeStoreWords) branchOutside(me, pc, target);
       s.cycles += branchShadow(me, insn);
@@ -453,13 +430,9 @@ export function interpretStep(me: Microengine, s: MeContext): number {
     return STEP.branch;
   }
   if (format === 'cmd' && insn.ctxSwap !== 3) {
-    const why = notSimulatedReasonOf(insn);
-    if (why) notSimulatedFault(pc, insn, why);
+    requireSimulated(insn, pc);
     issueCommand(s, insn, pc);
-    s.cycles++;
-    s.instructions++;
-    s.pk = PREV.none;
-    runDeferSlots(me, s, pc, insn.ctxSwap);
+    issueAndRunDeferSlots(me, s, pc, insn.ctxSwap);
     cmdPerform(s, s.swapCmd);
     // Other contexts may run while this one sleeps: no side channel survives the swap.
     s.pk = PREV.none;

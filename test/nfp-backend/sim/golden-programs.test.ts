@@ -7,7 +7,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { NfpSimulator } from '../../../src/nfp-backend/sim/nfp-simulator.js';
 import type { NfpAction, NfpPacketResult } from '../../../src/nfp-backend/sim/sim-types.js';
-import { GOLDEN_PROGRAM_NAMES, goldenOrSkip, loadGoldenProgram, packetSet, type GoldenProgramName } from '../../support/nfp-golden-programs.js';
+import { GOLDEN_PROGRAM_NAMES, goldenOrSkip, type GoldenProgramName } from '../../support/golden-word-table.js';
+import { loadGoldenProgram, packetSet } from '../../support/nfp-golden-programs.js';
 import { seeded } from '../../support/seeded-random.js';
 import { comparable, ENGINES, runBoth } from './sim-test-support.js';
 

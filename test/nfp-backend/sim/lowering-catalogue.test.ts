@@ -13,20 +13,9 @@ import { notSimulatedReason } from '../../../src/nfp-backend/sim/execution-rules
 import { ctmAddress, packetNumber } from '../../../src/nfp-backend/sim/memory-map.js';
 import { NfpSimulator } from '../../../src/nfp-backend/sim/nfp-simulator.js';
 import type { NfpMapDef } from '../../../src/nfp-backend/sim/sim-types.js';
+import { catalogueAvailable, parseCatalogue, type CatalogueCase } from '../../support/lowering-catalogue.js';
 import { seeded } from '../../support/seeded-random.js';
-import {
-  asm,
-  catalogueAvailable,
-  ENGINES,
-  exitWith,
-  fragmentBoth,
-  gprsOf,
-  loaded,
-  parseCatalogue,
-  reg64,
-  runBoth,
-  type CatalogueCase,
-} from './sim-test-support.js';
+import { asm, ENGINES, exitWith, fragmentBoth, gprsOf, loaded, reg64, runBoth } from './sim-test-support.js';
 
 const present = catalogueAvailable();
 if (!present) {

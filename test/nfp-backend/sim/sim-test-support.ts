@@ -1,16 +1,13 @@
 /**
  * Test helpers for the software NFP: assembling words from the golden text
- * syntax, small firmware-run programs, both engines side by side, and the
- * lowering catalogue's cases (../shared/nfp-golden/lowering-catalogue.md).
+ * syntax, small firmware-run programs, both engines side by side. (The
+ * lowering catalogue's reader: test/support/lowering-catalogue.ts.)
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from '@jest/globals';
 import { assembleWord } from '../../../src/nfp-backend/isa/assembler.js';
 import { NfpSimulator, type NfpSimulatorOptions } from '../../../src/nfp-backend/sim/nfp-simulator.js';
 import { runFragment, type FragmentOptions, type FragmentResult } from '../../../src/nfp-backend/sim/microengine.js';
 import { NIC_FIRMWARE_ABI, type NfpFirmwareAbi, type NfpLoadedProgram, type NfpMapDef, type NfpPacketResult, type NfpProgramType } from '../../../src/nfp-backend/sim/sim-types.js';
-import { GOLDEN_DIR } from '../../support/nfp-golden-programs.js';
 
 export const ENGINES = ['interpret', 'translate'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -115,56 +112,7 @@ export function reg64(state: { a: Uint32Array }, n: number): bigint {
 }
 
 // ---------------------------------------------------------------------------
-// The lowering catalogue
-
-export interface CatalogueWord {
-  pc: number;
-  word: bigint;
-  text: string;
-}
-
-export interface CatalogueCase {
-  title: string;
-  programType: NfpProgramType;
-  stackDepth: string;
-  facts: string;
-  words: CatalogueWord[];
-}
-
-export const CATALOGUE_PATH = join(GOLDEN_DIR, 'lowering-catalogue.md');
-
-export function catalogueAvailable(): boolean {
-  return existsSync(CATALOGUE_PATH);
-}
-
-export function parseCatalogue(): CatalogueCase[] {
-  const cases: CatalogueCase[] = [];
-  let current: CatalogueCase | undefined;
-  let inCode = false;
-  for (const line of readFileSync(CATALOGUE_PATH, 'utf8').split('\n')) {
-    const title = /^#### (.*)$/.exec(line);
-    if (title) {
-      current = { title: title[1]!.trim(), programType: 'xdp', stackDepth: '0', facts: '', words: [] };
-      cases.push(current);
-      continue;
-    }
-    if (!current) continue;
-    const type = /^- program type: (xdp|tc), stack depth: ([\d,]+)/.exec(line);
-    if (type) {
-      current.programType = type[1] as NfpProgramType;
-      current.stackDepth = type[2]!;
-    }
-    const facts = /^- verifier facts assumed: `(.*)`/.exec(line);
-    if (facts) current.facts = facts[1]!;
-    if (line.startsWith('```')) {
-      inCode = !inCode;
-      continue;
-    }
-    const w = inCode ? /^\s*(\d+)\s+([0-9a-f]{16})\s+(.*?)\s*$/.exec(line) : null;
-    if (w) current.words.push({ pc: Number(w[1]), word: BigInt(`0x${w[2]}`), text: w[3]! });
-  }
-  return cases;
-}
+// Probes
 
 /** Fall through when gpr A_n == value, else branch to 5000 (no program word there: NC6043). Uses A20/B20. */
 export function probeEq(n: number, v: number): string[] {

@@ -1,0 +1,438 @@
+/**
+ * `nicoff tls replay <capture>`: a capture through the autonomous NIC TLS
+ * offload model (src/tls-offload/tls-replay.ts) and the printing of its
+ * report. Parsing, printing, output files and exit statuses only.
+ *
+ * Exit status: 0 when the replay ran to the end of the capture, whatever it
+ * found (connections without keys, unsupported ciphers, authentication
+ * failures and a capture without any TLS are reported, not failures); 2 for a
+ * capture cut short (everything before the cut is replayed, reported and
+ * written first, as `nicoff run` does), an unreadable capture, key log or
+ * link type, an output that cannot be written, or bad usage; 3 when the
+ * replay reports an internal inconsistency (NC7008) or nicoff fails.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import ora, { type Ora } from 'ora';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readCapture, truncationDiagnostic, isSupportedLinkType, linkTypeName, type Capture } from '../../pcap/index.js';
+import { fail, formatDiagnostic, makeDiagnostic, EXIT, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { keyLogFromCaptureSecrets, mergeKeyLogs, parseKeyLog, type KeyLog } from '../../tls-offload/keylog.js';
+import { replayCapture } from '../../tls-offload/tls-replay.js';
+import { renderOffloadPlot } from '../../tls-offload/offload-plot.js';
+import type { AuthFailure, ConnectionReport, DirectionReport, NicMode, ReplayReport, TlsCounterName, TlsCounters } from '../../tls-offload/replay-types.js';
+import { readInputFile } from '../input-files.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { printData, printJson, printMessage, style, table, type GlobalOptions } from '../output.js';
+
+interface TlsReplayOptions extends GlobalOptions {
+  keylog?: string[];
+  psk?: string;
+  nic: NicMode;
+  confirmDelay?: string;
+  writePlaintext?: string;
+  plot?: string;
+}
+
+/** The replay's own default (tls-offload.md §3b), printed in the summary when --confirm-delay is not given. */
+const DEFAULT_CONFIRM_DELAY = 8;
+/** Captures with at least this many packets get a progress spinner (when stderr is a terminal). */
+const LARGE_CAPTURE_PACKETS = 20_000;
+/** Lists in the text summary (losses, authentication failures) stop after this many entries. */
+const LIST_LIMIT = 20;
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function parsePsk(hex: string | undefined): Uint8Array | undefined {
+  if (hex === undefined) return undefined;
+  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
+    fail('NC8001', { reason: `--psk takes the pre-shared key as hex digits (an even number of them), not ${JSON.stringify(hex)}` });
+  }
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+function parseConfirmDelay(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value > 1_000_000) {
+    fail('NC8001', { reason: `--confirm-delay must be a whole number of packets from 0 to 1000000, not ${text}` });
+  }
+  return value;
+}
+
+/** The plaintext goes into a directory: refuse a path that is something else before replaying anything. */
+function checkPlaintextDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) fail('NC7021', { dir, reason: 'it exists and is not a directory' }, { file: dir });
+}
+
+/** Every interface that carries packets must have a link type nicoff reads (the pcap layer's NC2003). */
+function checkLinkTypes(capture: Capture, file: string): void {
+  const used = new Set(capture.packets.map((p) => p.interfaceId));
+  capture.interfaces.forEach((iface, id) => {
+    if ((used.has(id) || capture.packets.length === 0) && !isSupportedLinkType(iface.linkType)) {
+      fail('NC2003', { linktype: iface.linkType, name: linkTypeName(iface.linkType) }, { file });
+    }
+  });
+}
+
+interface PlaintextFile {
+  name: string;
+  data: Uint8Array;
+}
+
+export function plaintextFileName(stream: number, role: DirectionReport['role']): string {
+  return `stream-${stream}-${role}.bin`;
+}
+
+function plaintextFiles(report: ReplayReport): PlaintextFile[] {
+  const files: PlaintextFile[] = [];
+  for (const connection of report.connections) {
+    for (const direction of connection.directions) {
+      if (direction.plaintext) files.push({ name: plaintextFileName(connection.stream, direction.role), data: direction.plaintext });
+    }
+  }
+  return files;
+}
+
+/**
+ * Write the files whole or not at all. A new directory is filled under a
+ * temporary name beside it and renamed into place; into an existing one,
+ * every file goes to a temporary name first and the renames come last.
+ */
+function writePlaintextDir(dir: string, files: PlaintextFile[]): void {
+  const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) fail('NC7021', { dir, reason: 'it exists and is not a directory' }, { file: dir });
+    const temps = files.map((f) => ({ tmp: join(dir, `.${f.name}.${process.pid}.tmp`), final: join(dir, f.name), data: f.data }));
+    try {
+      for (const t of temps) writeFileSync(t.tmp, t.data);
+      for (const t of temps) renameSync(t.tmp, t.final);
+    } catch (err) {
+      for (const t of temps) rmSync(t.tmp, { force: true });
+      fail('NC7021', { dir, reason: reason(err) }, { file: dir });
+    }
+    return;
+  }
+  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.tmp`);
+  try {
+    mkdirSync(tmp);
+    for (const f of files) writeFileSync(join(tmp, f.name), f.data);
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    fail('NC7021', { dir, reason: reason(err) }, { file: dir });
+  }
+}
+
+// ---------------------------------------------------------------- text summary
+
+/** What the summary shows of one direction, or of all of them added up. */
+interface DirectionFigures {
+  counters: TlsCounters;
+  dataPackets: number;
+  payloadBytes: number;
+  offloadRatio: number;
+  applicationRecords: number;
+  applicationBytes: number;
+  lossToResume: (number | undefined)[];
+  unconfirmed: number;
+}
+
+function figuresOf(d: DirectionReport): DirectionFigures {
+  return {
+    counters: d.counters,
+    dataPackets: d.dataPackets,
+    payloadBytes: d.payloadBytes,
+    offloadRatio: d.offloadRatio,
+    applicationRecords: d.applicationRecords,
+    applicationBytes: d.applicationBytes,
+    lossToResume: d.lossToResume,
+    unconfirmed: d.unconfirmedAtEnd ? 1 : 0,
+  };
+}
+
+function totalFigures(report: ReplayReport, directions: DirectionReport[]): DirectionFigures {
+  const sum = (f: (d: DirectionReport) => number): number => directions.reduce((a, d) => a + f(d), 0);
+  return {
+    counters: report.totals,
+    dataPackets: sum((d) => d.dataPackets),
+    payloadBytes: sum((d) => d.payloadBytes),
+    offloadRatio: report.offloadRatio,
+    applicationRecords: sum((d) => d.applicationRecords),
+    applicationBytes: sum((d) => d.applicationBytes),
+    lossToResume: directions.flatMap((d) => d.lossToResume),
+    unconfirmed: sum((d) => (d.unconfirmedAtEnd ? 1 : 0)),
+  };
+}
+
+const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+
+function resumed(losses: (number | undefined)[]): number[] {
+  return losses.filter((l): l is number => l !== undefined);
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+type SummaryRow = [label: string, counter: string, value: (f: DirectionFigures) => string];
+
+const counterRow = (label: string, name: TlsCounterName): SummaryRow => [label, name, (f) => String(f.counters[name])];
+
+/** The rows of the per-direction table, in mlx5's counter names where the doc has one. */
+const SUMMARY_ROWS: SummaryRow[] = [
+  ['data packets (TCP segments)', '', (f) => String(f.dataPackets)],
+  ['payload bytes', '', (f) => String(f.payloadBytes)],
+  counterRow('NIC decrypted: packets', 'rx_tls_decrypted_packets'),
+  counterRow('NIC decrypted: bytes', 'rx_tls_decrypted_bytes'),
+  ['offload ratio (NIC bytes / payload)', '', (f) => percent(f.offloadRatio)],
+  ['to software: packets', '', (f) => String(f.dataPackets - f.counters.rx_tls_decrypted_packets)],
+  ['to software: bytes', '', (f) => String(f.payloadBytes - f.counters.rx_tls_decrypted_bytes)],
+  counterRow('  in sequence, not all handled', 'rx_tls_pass_partial'),
+  counterRow('  retransmission or duplicate', 'rx_tls_ooo_retrans'),
+  counterRow('  after a hole, boundary kept', 'rx_tls_ooo_keep'),
+  counterRow('  while searching', 'rx_tls_searching_pass'),
+  counterRow('  awaiting confirmation', 'rx_tls_speculative_pass'),
+  counterRow('  not offloaded', 'rx_tls_no_offload'),
+  counterRow('record boundary lost', 'rx_tls_resync_lost'),
+  counterRow('resync requests', 'rx_tls_resync_req_pkt'),
+  counterRow('resync requests started', 'rx_tls_resync_req_start'),
+  counterRow('chain check held', 'rx_tls_resync_req_end'),
+  counterRow('chain failures (false matches)', 'rx_tls_resync_chain_fail'),
+  counterRow('confirmations', 'rx_tls_resync_res_ok'),
+  counterRow('skips (software already past)', 'rx_tls_resync_res_skip'),
+  ['request unconfirmed at the end', '', (f) => String(f.unconfirmed)],
+  ['loss to resumed offload: mean bytes', '', (f) => {
+    const r = resumed(f.lossToResume);
+    return r.length ? String(Math.round(r.reduce((a, b) => a + b, 0) / r.length)) : '-';
+  }],
+  ['loss to resumed offload: max bytes', '', (f) => {
+    const r = resumed(f.lossToResume);
+    return r.length ? String(Math.max(...r)) : '-';
+  }],
+  ['losses never resumed', '', (f) => String(f.lossToResume.length - resumed(f.lossToResume).length)],
+  counterRow('NIC tag failures', 'rx_tls_err'),
+  counterRow('records: NIC only', 'sw_records_hw'),
+  counterRow('records: software only', 'sw_records_sw'),
+  counterRow('records: mixed (re-encrypted)', 'sw_records_mixed'),
+  counterRow('re-encrypted bytes', 'sw_reencrypted_bytes'),
+  counterRow('software tag failures', 'sw_auth_fail'),
+  ['application data records', '', (f) => String(f.applicationRecords)],
+  ['application data bytes', '', (f) => String(f.applicationBytes)],
+  counterRow('transmit: segments encrypted', 'tx_tls_encrypted_packets'),
+  counterRow('transmit: bytes encrypted', 'tx_tls_encrypted_bytes'),
+  counterRow('transmit: out of order', 'tx_tls_ooo'),
+  counterRow('transmit: record replays', 'tx_tls_dump_packets'),
+  counterRow('transmit: bytes replayed', 'tx_tls_dump_bytes'),
+  counterRow('transmit: dropped, no sync data', 'tx_tls_drop_no_sync_data'),
+];
+
+/** One table: a row per figure, a right-aligned column per direction (or the total). */
+function figuresTable(columns: { heading: string; figures: DirectionFigures }[], indent: string): string {
+  const values = columns.map((c) => SUMMARY_ROWS.map(([, , value]) => value(c.figures)));
+  const widths = columns.map((c, i) => Math.max(c.heading.length, ...values[i]!.map((v) => v.length)));
+  const rows: string[][] = [['', 'counter', ...columns.map((c, i) => c.heading.padStart(widths[i]!))]];
+  SUMMARY_ROWS.forEach(([label, counter], r) => rows.push([label, counter || '-', ...values.map((v, i) => v[r]!.padStart(widths[i]!))]));
+  return table(rows)
+    .split('\n')
+    .map((line) => indent + line)
+    .join('\n');
+}
+
+function authFailureLine(stream: number, d: DirectionReport, f: AuthFailure): string {
+  return `authentication failure: stream ${stream} ${d.role} ${d.flow}, record ${f.record}, TCP seq ${f.tcpSeq} (checked on the ${f.where === 'nic' ? 'NIC' : 'host'})`;
+}
+
+function limited<T>(items: T[], render: (item: T) => string, indent: string): string[] {
+  const lines = items.slice(0, LIST_LIMIT).map((item) => indent + render(item));
+  if (items.length > LIST_LIMIT) lines.push(`${indent}... ${items.length - LIST_LIMIT} more`);
+  return lines;
+}
+
+const STATUS_TEXT: Record<ConnectionReport['status'], string> = {
+  decrypted: 'decrypted',
+  'no-keys': 'no keys',
+  'unsupported-cipher': 'unsupported cipher',
+  'not-tls': 'not TLS',
+};
+
+function connectionSummary(c: ConnectionReport): string[] {
+  const out: string[] = [];
+  const tls = c.tlsVersion ? ` TLS ${c.tlsVersion}${c.cipherSuite ? ` ${c.cipherSuite}` : ''}` : '';
+  const status = c.status === 'decrypted' ? style.good(STATUS_TEXT[c.status]) : style.warn(STATUS_TEXT[c.status]);
+  out.push(style.heading(`stream ${c.stream}  client ${c.client}  server ${c.server}`) + `${tls}: ${status}`);
+  for (const p of c.problems) out.push(`  ${p.category === 'internal' ? style.bad('internal') : style.warn('problem')} ${formatDiagnostic(p)}`);
+  for (const d of c.directions) {
+    out.push(`  ${d.role.padEnd(16)}  ${d.flow}${d.notOffloaded ? style.dim(`  (not offloaded: ${d.notOffloaded})`) : ''}`);
+  }
+  if (c.status !== 'decrypted') {
+    // Nothing to decrypt: the packets only passed through (rx_tls_no_offload).
+    for (const d of c.directions) out.push(`  ${d.role}: ${d.dataPackets} data packets, ${d.payloadBytes} payload bytes passed through (rx_tls_no_offload ${d.counters.rx_tls_no_offload})`);
+    return out;
+  }
+  out.push(figuresTable(c.directions.map((d) => ({ heading: d.role, figures: figuresOf(d) })), '  '));
+  for (const d of c.directions) {
+    if (d.lossToResume.length) {
+      const values = d.lossToResume.map((l) => (l === undefined ? 'never' : String(l)));
+      const shown = values.slice(0, LIST_LIMIT).join(', ') + (values.length > LIST_LIMIT ? `, ... ${values.length - LIST_LIMIT} more` : '');
+      out.push(`  loss to resumed offload, ${d.role} (bytes): ${shown}`);
+    }
+  }
+  for (const d of c.directions) out.push(...limited(d.authFailures, (f) => style.bad(authFailureLine(c.stream, d, f)), '  '));
+  return out;
+}
+
+function textSummary(report: ReplayReport, file: string, confirmDelay: number): string {
+  const byStatus = (s: ConnectionReport['status']) => report.connections.filter((c) => c.status === s);
+  const tls = report.connections.filter((c) => c.status !== 'not-tls');
+  const notTls = byStatus('not-tls');
+  const out: string[] = [];
+  const counts = (['decrypted', 'no-keys', 'unsupported-cipher', 'not-tls'] as const)
+    .map((s) => [STATUS_TEXT[s], byStatus(s).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([text, count]) => `${count} ${text}`);
+  out.push(
+    `${style.heading(`tls replay of ${file}`)}: ${plural(report.packets, 'packet')}, ${plural(report.connections.length, 'TCP connection')}${counts.length ? ` (${counts.join(', ')})` : ''}; ` +
+      `NIC model ${report.nic}${report.nic === 'autonomous' ? `, software confirms resyncs after ${confirmDelay} packets at the earliest` : ''}`,
+  );
+  if (tls.length === 0) {
+    out.push('no TLS connections: nothing to replay');
+  }
+  for (const c of tls) out.push('', ...connectionSummary(c));
+  if (notTls.length) {
+    const streams = notTls.slice(0, LIST_LIMIT).map((c) => c.stream).join(', ') + (notTls.length > LIST_LIMIT ? `, ... ${notTls.length - LIST_LIMIT} more` : '');
+    out.push('', `not TLS (${plural(notTls.length, 'TCP connection')}): stream${notTls.length === 1 ? '' : 's'} ${streams}`);
+  }
+  if (tls.length) {
+    const directions = tls.flatMap((c) => c.directions);
+    out.push('', style.heading(`total over ${plural(directions.length, 'direction')} of ${plural(tls.length, 'TLS connection')}`));
+    out.push(figuresTable([{ heading: 'total', figures: totalFigures(report, directions) }], '  '));
+    const failures = tls.reduce((a, c) => a + c.directions.reduce((b, d) => b + d.authFailures.length, 0), 0);
+    if (failures) out.push('  ' + style.bad(`${failures} authentication failures (listed per connection above)`));
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- JSON
+
+/** The report without byte arrays: no plaintext (nor where its records sit in it). */
+function jsonConnections(report: ReplayReport): unknown[] {
+  return report.connections.map((c) => ({
+    ...c,
+    directions: c.directions.map((d) => {
+      const { plaintext: _plaintext, plaintextRecords: _records, ...rest } = d;
+      return rest;
+    }),
+  }));
+}
+
+// ---------------------------------------------------------------- command
+
+function progressSpinner(capture: Capture): Ora | undefined {
+  // A terminal of zero columns (a pty nobody sized) would make ora clear lines forever.
+  if (!process.stderr.isTTY || !(process.stderr.columns > 0) || capture.packets.length < LARGE_CAPTURE_PACKETS) return undefined;
+  return ora({ stream: process.stderr, text: 'replaying', discardStdin: false }).start();
+}
+
+function progressText(done: number, total: number): string {
+  const width = 30;
+  const filled = total ? Math.round((done / total) * width) : width;
+  return `replaying [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} packets`;
+}
+
+function replay(file: string, opts: TlsReplayOptions): void {
+  const psk = parsePsk(opts.psk);
+  const confirmDelay = parseConfirmDelay(opts.confirmDelay);
+  if (opts.writePlaintext) checkPlaintextDir(opts.writePlaintext);
+  const fileLogs = (opts.keylog ?? []).map((path) => parseKeyLog(Buffer.from(readInputFile(path)).toString('utf8'), path));
+  const capture = readCapture(readInputFile(file), { file });
+  checkLinkTypes(capture, file);
+  // replayCapture merges the capture's own keys (pcapng DSB); parsing them here is only for their warnings.
+  const keyLog: KeyLog = mergeKeyLogs(fileLogs);
+  const warnings: Diagnostic[] = [...keyLog.warnings, ...keyLogFromCaptureSecrets(capture.secrets, file).warnings];
+  if (!opts.json) for (const w of warnings) printMessage(`${style.warn('warning')} ${formatDiagnostic(w)}`);
+
+  const spinner = progressSpinner(capture);
+  let report: ReplayReport;
+  try {
+    report = replayCapture(capture, {
+      nic: opts.nic,
+      keyLog,
+      ...(psk ? { psk } : {}),
+      ...(confirmDelay !== undefined ? { confirmDelayPackets: confirmDelay } : {}),
+      keepPlaintext: opts.writePlaintext !== undefined,
+      ...(spinner
+        ? {
+            onProgress: (done: number, total: number) => {
+              spinner.text = progressText(done, total);
+              spinner.render();
+            },
+          }
+        : {}),
+    });
+  } finally {
+    spinner?.stop();
+  }
+
+  const written: { plaintext?: { dir: string; files: string[] }; plot?: string } = {};
+  if (opts.writePlaintext) {
+    const files = plaintextFiles(report);
+    writePlaintextDir(opts.writePlaintext, files);
+    written.plaintext = { dir: opts.writePlaintext, files: files.map((f) => f.name) };
+  }
+  if (opts.plot) {
+    writeFileAtomic(opts.plot, renderOffloadPlot(report));
+    written.plot = opts.plot;
+  }
+
+  const cut = capture.truncation ? truncationDiagnostic(capture.truncation, capture.packets.length, file) : undefined;
+  const tcpConnections = report.connections.length;
+  const noTls = report.connections.every((c) => c.status === 'not-tls')
+    ? makeDiagnostic('NC7020', { connections: tcpConnections, packets: report.packets }, { file })
+    : undefined;
+  if (noTls) warnings.push(noTls);
+  const internal = report.connections.some((c) => c.problems.some((p) => p.category === 'internal'));
+
+  if (opts.json) {
+    printJson({
+      ok: !cut && !internal,
+      capture: file,
+      nic: report.nic,
+      confirmDelayPackets: confirmDelay ?? DEFAULT_CONFIRM_DELAY,
+      packets: report.packets,
+      connections: jsonConnections(report),
+      totals: report.totals,
+      offloadRatio: report.offloadRatio,
+      truncation: cut,
+      warnings,
+      written: written.plaintext || written.plot ? written : undefined,
+    });
+  } else {
+    const out = [textSummary(report, file, confirmDelay ?? DEFAULT_CONFIRM_DELAY)];
+    if (written.plaintext || written.plot) out.push('');
+    if (written.plaintext) out.push(`wrote ${written.plaintext.files.length} plaintext files to ${written.plaintext.dir}`);
+    if (written.plot) out.push(`wrote the offload plot to ${written.plot}`);
+    printData(out.join('\n'));
+    if (noTls) printMessage(`${style.warn('note')} ${formatDiagnostic(noTls)}`);
+    if (cut) printMessage(`${style.warn('warning')} ${formatDiagnostic(cut)}`);
+  }
+  // A cut capture was still replayed up to the cut; the exit status says the input was bad.
+  if (internal) process.exitCode = EXIT.internal;
+  else if (cut) process.exitCode = EXIT.badInput;
+}
+
+export function registerTls(program: Command): void {
+  const tls = program.command('tls').description('TLS offload: replay captures through a model of autonomous NIC TLS offload');
+  tls
+    .command('replay')
+    .description('replay a TLS capture through the NIC receive model and the host TLS stack, and count what the NIC decrypted')
+    .argument('<capture>', 'capture (pcap or pcapng; keys in a pcapng Decryption Secrets Block are used)')
+    .option('--keylog <file>', 'NSS key log (SSLKEYLOGFILE format); may be given several times', collect)
+    .option('--psk <hex>', 'pre-shared key for TLS 1.2 plain-PSK cipher suites (as tshark\'s tls.psk)')
+    .addOption(new Option('--nic <mode>', 'autonomous: search, speculative resync, confirmation; naive: stop at the first out-of-sequence packet; none: software only').choices(['autonomous', 'naive', 'none']).default('autonomous'))
+    .option('--confirm-delay <packets>', `software confirms a resync request this many packets after it at the earliest (default ${DEFAULT_CONFIRM_DELAY})`)
+    .option('--write-plaintext <dir>', 'write each direction\'s decrypted application data to DIR/stream-<N>-<client|server>-to-<server|client>.bin')
+    .option('--plot <file.svg>', 'write an SVG of the offload state along each direction')
+    .action(function (this: Command, file: string) {
+      replay(file, this.optsWithGlobals() as TlsReplayOptions);
+    });
+}
