@@ -3,9 +3,11 @@
  * offload, ../shared/docs/tls-offload.md §1 "Per-skb decrypted bit" and §2 step 5).
  *
  * Per direction it rebuilds the in-order byte stream from the packets the NIC
- * delivers (first copy of each byte wins, as tcp-flows.ts does), parses
- * records as the stream grows, and completes each protected record by the
- * bytes the NIC decrypted:
+ * delivers (first copy of each byte wins, as tcp-flows.ts does; the stream is
+ * an index of views into the captured packets, and only a record software
+ * must decrypt is copied, into a reused buffer), parses records as the stream
+ * grows, and completes each protected record by the bytes the NIC decrypted
+ * (first copy of each byte):
  * - all of the record from decrypted packets: `sw_records_hw`, the NIC's tag
  *   check is trusted and its plaintext taken;
  * - none: `sw_records_sw`, normal software decryption;
@@ -24,10 +26,17 @@
  * and otherwise never answering (`rx_tls_resync_res_skip`, also when it had
  * already parsed past the candidate when the request came).
  *
- * Decision beyond §3b: the re-encryption uses the record parameters the NIC
- * used for each piece (the driver knows the key and record number it gave the
- * NIC); they equal software's except for records the NIC decrypted after a
- * TLS 1.3 KeyUpdate it had not seen, whose tags the NIC then failed.
+ * Decisions beyond §3b:
+ * - The re-encryption uses the record parameters the NIC used for each piece
+ *   (the driver knows the key and record number it gave the NIC); they equal
+ *   software's except for records the NIC began under the old key after a
+ *   TLS 1.3 KeyUpdate it had not seen (software stops the NIC on its next
+ *   packet) or after a wrong confirmation, whose tags the NIC fails.
+ * - "Already parsed past the candidate" (`res_skip` at once) means software
+ *   had the candidate's whole 5-byte header before the request came.
+ * - A protected record is counted in exactly one of `sw_records_*` whether
+ *   or not its tag then verifies; handshake-phase records (TLS 1.3, and
+ *   Finished) count as `sw_records_sw`.
  */
 import { Buffer } from 'node:buffer';
 import { createCipheriv } from 'node:crypto';

@@ -65,6 +65,14 @@
  *   (`stop`) before the next packet.
  * - A partial header (1 to 4 bytes seen) at the moment of confirmation
  *   belongs to a record that started before it: not decrypted.
+ * - In SPECULATIVE every predicted header is checked (not only the first);
+ *   `rx_tls_resync_req_end` counts once per request.
+ * - An ooo_keep packet is parsed for headers: a record that begins in it is
+ *   tracked and decrypted from its header on (its bytes in the passed packet
+ *   go through the GCM state), so software sees it as mixed; the record the
+ *   hole cut is no longer decrypted.
+ * - The kernel-doc variant (start scanning only one maximum-size record past
+ *   the loss) is not modelled; scanning starts with the packet after the hole.
  */
 import { Buffer } from 'node:buffer';
 import { createDecipheriv, type DecipherGCM } from 'node:crypto';

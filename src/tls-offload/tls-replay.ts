@@ -4,19 +4,24 @@
  * (../shared/docs/tls-offload.md §2, §3b).
  *
  * For each connection (numbered like tshark's tcp.stream: order of first
- * appearance): reassemble both directions, find the hellos, suite and keys
- * (software-decrypt.ts `identifyTlsSession`), find where each direction's
- * application key starts (a dry run of the record walk: TLS 1.2 after
- * Finished, TLS 1.3 after the direction's Finished), then feed every data
- * segment to the direction's `TlsRxFlowState` and hand the packet, as the NIC
- * delivered it, to the direction's `HostTlsStack`.
+ * appearance): assemble the first bytes of both directions (64 KiB, more when
+ * the handshake is longer), find the hellos, suite and keys (software-decrypt.ts
+ * `identifyTlsSession`), find where each direction's application key starts
+ * (a dry run of the record walk: TLS 1.2 after Finished, TLS 1.3 after the
+ * direction's Finished), then feed every data segment to the direction's
+ * `TlsRxFlowState` and hand the packet, as the NIC delivered it, to the
+ * direction's `HostTlsStack`. Keys come from the options' key log merged with
+ * the capture's own (pcapng Decryption Secrets Blocks), as tshark does.
  *
  * Connections that are TLS but cannot be decrypted are reported, not skipped:
  * `no-keys` (no key log entry, no handshake in the capture: NC7004, NC7007,
  * NC7002), `unsupported-cipher` (NC7003); their packets count
- * `rx_tls_no_offload`. Other TCP connections are `not-tls` with no directions.
+ * `rx_tls_no_offload`. Other TCP connections are `not-tls` with no directions
+ * and count in no total. Packets of a direction before its application key
+ * (the handshake) count `rx_tls_no_offload` too. The offload ratio divides
+ * `rx_tls_decrypted_bytes` by the TCP payload bytes of every data packet
+ * (retransmissions included) of the TLS connections.
  */
-import { Buffer } from 'node:buffer';
 import { ETHERTYPE, LINKTYPE, networkPayload, truncationDiagnostic, type Capture } from '../pcap/index.js';
 import { makeDiagnostic, NicoffError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { keyLogFromCaptureSecrets, mergeKeyLogs } from './keylog.js';
