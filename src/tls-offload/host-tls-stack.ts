@@ -38,6 +38,7 @@
  *   or not its tag then verifies; handshake-phase records (TLS 1.3, and
  *   Finished) count as `sw_records_sw`.
  */
+import { SEQUENCE_SPACE, TCP_SYN, TCP_RST } from './tcp-flows.js';
 import { Buffer } from 'node:buffer';
 import { createCipheriv } from 'node:crypto';
 import { makeDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
@@ -47,10 +48,7 @@ import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH, RecordDecryptor, type Decr
 import { joinedPlaintext, type NicPiece, type NicVerdict, type TlsRxFlowState } from './nic-rx-model.js';
 import type { AuthFailure, PlaintextRecordSpan, TlsCounters } from './replay-types.js';
 
-const SEQUENCE_SPACE = 2 ** 32;
 const ZEROS = Buffer.alloc(16);
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
 
 // ---------------------------------------------------------------- placing segments in the stream
 

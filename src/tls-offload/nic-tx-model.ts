@@ -47,6 +47,8 @@
  * and compares each segment with its slice. Tag bytes are checked when the
  * record's additional data is given (and `verifyTags` is not false).
  */
+import { SEQUENCE_SPACE, TCP_SYN, TCP_RST, TCP_ACK } from './tcp-flows.js';
+import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH } from './software-decrypt.js';
 import { createCipheriv, type Cipher } from 'node:crypto';
 import type { TlsCounters } from './replay-types.js';
 import type { ConnectionSecrets, KeyLog } from './keylog.js';
@@ -67,12 +69,6 @@ import type { DecryptedRecord, TlsSession } from './software-decrypt.js';
 import { unwrapOffset, type TcpDirection } from './tcp-flows.js';
 import { CONTENT_TYPE, TLS_RECORD_HEADER_LENGTH, splitRecords } from './tls-records.js';
 
-const GCM_TAG_LENGTH = 16;
-const TLS12_EXPLICIT_NONCE_LENGTH = 8;
-const SEQUENCE_SPACE = 2 ** 32;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
 const MAX_MISMATCH_DETAILS = 16;
 
 /** One record the NIC encrypts, in the direction's in-order stream. */

@@ -12,10 +12,10 @@
 import { networkPayload, ETHERTYPE, type Capture } from '../pcap/index.js';
 
 const TCP_PROTOCOL = 6;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
-const SEQUENCE_SPACE = 2 ** 32;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_ACK = 0x10;
+export const SEQUENCE_SPACE = 2 ** 32;
 
 export interface TcpEndpoint {
   address: string;

@@ -22,6 +22,7 @@
  * `rx_tls_decrypted_bytes` by the TCP payload bytes of every data packet
  * (retransmissions included) of the TLS connections.
  */
+import { TCP_SYN, TCP_RST, TCP_ACK } from './tcp-flows.js';
 import { ETHERTYPE, LINKTYPE, networkPayload, truncationDiagnostic, type Capture } from '../pcap/index.js';
 import { makeDiagnostic, NicoffError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { keyLogFromCaptureSecrets, mergeKeyLogs } from './keylog.js';
@@ -51,9 +52,6 @@ const DEFAULT_CONFIRM_DELAY_PACKETS = 8;
 /** Bytes of each stream assembled to find the handshake (grown when the handshake is longer). */
 const HANDSHAKE_PREFIX = 1 << 16;
 const TCP_PROTOCOL = 6;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
 
 interface FlowKey {
   connection: TcpConnection;
