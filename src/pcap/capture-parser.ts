@@ -3,8 +3,9 @@
  *
  * It consumes only whole records: `parse` is given the bytes not yet consumed
  * and returns how many it used plus what the incomplete remainder is waiting
- * for. The whole-file reader calls it once; the streaming reader calls it per
- * chunk with the leftover prepended. A cut at the end of the file is therefore
+ * for. The whole-file reader calls it once; the windowed file reader
+ * (capture-file.ts) calls it per window, the next window starting where the
+ * whole records ended. A cut at the end of the file is therefore
  * never an error here: the caller decides it is a truncation.
  *
  * Lengths that no valid file can have (a pcapng block shorter than its fixed

@@ -38,13 +38,13 @@
  *   or not its tag then verifies; handshake-phase records (TLS 1.3, and
  *   Finished) count as `sw_records_sw`.
  */
-import { SEQUENCE_SPACE, TCP_SYN, TCP_RST } from './tcp-flows.js';
+import { SEQUENCE_SPACE, TCP_SYN, TCP_RST, unwrapOffset } from './tcp-flows.js';
 import { Buffer } from 'node:buffer';
 import { createCipheriv } from 'node:crypto';
 import { makeDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ReassembledStream, TcpDirection } from './tcp-flows.js';
-import { CONTENT_TYPE, MAX_RECORD_FRAGMENT, TLS_RECORD_HEADER_LENGTH, type TlsRecord } from './tls-records.js';
-import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH, RecordDecryptor, type DecryptedRecord } from './software-decrypt.js';
+import { CONTENT_TYPE, HANDSHAKE_TYPE, MAX_RECORD_FRAGMENT, TLS_RECORD_HEADER_LENGTH, type TlsRecord } from './tls-records.js';
+import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH, RecordDecryptor } from './software-decrypt.js';
 import { joinedPlaintext, type NicPiece, type NicVerdict, type TlsRxFlowState } from './nic-rx-model.js';
 import type { AuthFailure, PlaintextRecordSpan, TlsCounters } from './replay-types.js';
 
@@ -66,16 +66,6 @@ export interface PlacedDirection {
   segments: PlacedSegment[];
 }
 
-/** tcp-flows.ts `unwrapOffset` (the same arithmetic, without its per-call array). */
-function unwrap(relative32: number, reference: number): number {
-  const base = reference - (reference % SEQUENCE_SPACE);
-  let best = base + relative32;
-  const lower = best - SEQUENCE_SPACE;
-  const upper = best + SEQUENCE_SPACE;
-  if (lower >= 0 && Math.abs(lower - reference) < Math.abs(best - reference)) best = lower;
-  if (upper >= 0 && Math.abs(upper - reference) < Math.abs(best - reference)) best = upper;
-  return best;
-}
 
 /**
  * Stream offsets of a direction's data segments, by the rules of
@@ -83,20 +73,49 @@ function unwrap(relative32: number, reference: number): number {
  * segment; 32-bit sequence numbers unwrapped near the highest byte so far).
  */
 export function placeSegments(direction: TcpDirection): PlacedDirection {
-  const syn = direction.segments.find((s) => s.flags & TCP_SYN);
-  const firstData = direction.segments.find((s) => s.payload.length > 0 && !(s.flags & TCP_RST));
-  const initialSeq = syn ? (syn.seq + 1) % SEQUENCE_SPACE : firstData ? firstData.seq : 0;
+  const all = direction.segments;
   const segments: PlacedSegment[] = [];
-  let highest = 0;
-  for (const segment of direction.segments) {
-    if (segment.payload.length === 0 || segment.flags & TCP_RST) continue;
-    const seq = segment.flags & TCP_SYN ? (segment.seq + 1) % SEQUENCE_SPACE : segment.seq;
-    let offset = unwrap((seq - initialSeq + SEQUENCE_SPACE) % SEQUENCE_SPACE, highest);
-    if (offset > highest + SEQUENCE_SPACE / 2) offset -= SEQUENCE_SPACE;
-    highest = Math.max(highest, offset + segment.payload.length);
-    segments.push({ packetNumber: segment.packetNumber, offset, payload: segment.payload });
-  }
+  const initialSeq = placeStream(
+    all.length,
+    (i) => all[i]!.seq,
+    (i) => all[i]!.flags,
+    (i) => all[i]!.payload.length,
+    (i, offset) => segments.push({ packetNumber: all[i]!.packetNumber, offset, payload: all[i]!.payload }),
+  );
   return { initialSeq, segments };
+}
+
+/**
+ * The placement of `placeSegments` over any storage of `count` segments in
+ * capture order: `place(i, offset)` for each payload-carrying segment (RST
+ * excluded), in order. Returns the initial sequence number.
+ */
+export function placeStream(
+  count: number,
+  seqAt: (i: number) => number,
+  flagsAt: (i: number) => number,
+  lengthAt: (i: number) => number,
+  place: (i: number, offset: number) => void,
+): number {
+  let syn = -1;
+  let firstData = -1;
+  for (let i = 0; i < count && syn < 0; i++) {
+    if (flagsAt(i) & TCP_SYN) syn = i;
+    else if (firstData < 0 && lengthAt(i) > 0 && !(flagsAt(i) & TCP_RST)) firstData = i;
+  }
+  const initialSeq = syn >= 0 ? (seqAt(syn) + 1) % SEQUENCE_SPACE : firstData >= 0 ? seqAt(firstData) : 0;
+  let highest = 0;
+  for (let i = 0; i < count; i++) {
+    const flags = flagsAt(i);
+    const length = lengthAt(i);
+    if (length === 0 || flags & TCP_RST) continue;
+    const seq = flags & TCP_SYN ? (seqAt(i) + 1) % SEQUENCE_SPACE : seqAt(i);
+    let offset = unwrapOffset((seq - initialSeq + SEQUENCE_SPACE) % SEQUENCE_SPACE, highest);
+    if (offset > highest + SEQUENCE_SPACE / 2) offset -= SEQUENCE_SPACE;
+    highest = Math.max(highest, offset + length);
+    place(i, offset);
+  }
+  return initialSeq;
 }
 
 /** Filled byte ranges of a stream: sorted, disjoint, non-touching half-open intervals. */
@@ -195,24 +214,42 @@ export interface AssembledStream extends ReassembledStream {
  * for the handshake); the hole facts still describe the whole stream.
  */
 export function assembleStream(placed: PlacedDirection, limit = Infinity): AssembledStream {
+  const s = placed.segments;
+  return assembleStreamFrom(placed.initialSeq, s.length, (i) => s[i]!.offset, (i) => s[i]!.payload.length, (i) => s[i]!.payload, limit);
+}
+
+/** `assembleStream` over `count` placed segments; `payloadAt` is asked only for those that reach below `limit`. */
+export function assembleStreamFrom(
+  initialSeq: number,
+  count: number,
+  offsetAt: (i: number) => number,
+  lengthAt: (i: number) => number,
+  payloadAt: (i: number) => Uint8Array,
+  limit = Infinity,
+): AssembledStream {
   let highest = 0;
-  for (const segment of placed.segments) highest = Math.max(highest, segment.offset + segment.payload.length);
+  for (let i = 0; i < count; i++) highest = Math.max(highest, offsetAt(i) + lengthAt(i));
   const size = Math.max(0, Math.min(highest, limit));
   // Not zero-filled: only the filled prefix is exposed.
   const buffer = Buffer.allocUnsafe(size);
   const ranges = new ByteRanges();
   let redundantSegments = 0;
-  for (const segment of placed.segments) {
-    const { offset, payload } = segment;
-    const added = ranges.add(offset, offset + payload.length, (a, b) => {
-      if (a < size) buffer.set(payload.subarray(a - offset, Math.min(b, size) - offset), a);
+  for (let i = 0; i < count; i++) {
+    const offset = offsetAt(i);
+    const length = lengthAt(i);
+    let payload: Uint8Array | undefined;
+    const added = ranges.add(offset, offset + length, (a, b) => {
+      if (a < size) {
+        payload ??= payloadAt(i);
+        buffer.set(payload.subarray(a - offset, Math.min(b, size) - offset), a);
+      }
     });
     if (added === 0) redundantSegments++;
   }
   const length = ranges.frontier;
   const result: AssembledStream = {
     bytes: buffer.subarray(0, Math.min(length, size)),
-    initialSeq: placed.initialSeq,
+    initialSeq,
     bytesAfterGap: ranges.filledBytes - length,
     redundantSegments,
     inOrderLength: length,
@@ -234,6 +271,25 @@ export interface HostTlsStackOptions {
   applicationStart?: { offset: number; recordNumber: number };
   /** Diagnostics go here (NC7005, NC7008). */
   problems: Diagnostic[];
+  /** Each application-data record's plaintext as it is delivered, in stream order (valid during the call). */
+  onPlaintext?: (plaintext: Uint8Array) => void;
+}
+
+/**
+ * A protected record at or after where offload starts, as software saw it:
+ * what the transmit model needs (nic-tx-model.ts `txRecordsFromLog`).
+ */
+export interface HostRecordLogEntry {
+  offset: number;
+  /** Header and fragment. */
+  length: number;
+  /** The record header's content type (23 for every TLS 1.3 protected record). */
+  outerType: number;
+  /** Software decrypted it (tag verified). */
+  decrypted: boolean;
+  /** TLS 1.3: the key generation it was under and whether it carries a KeyUpdate. */
+  keyGeneration: number;
+  keyUpdate: boolean;
 }
 
 interface PendingRecord {
@@ -285,7 +341,8 @@ export class HostTlsStack {
   private stopped = false;
   private keyGenerationSeen = 0;
 
-  readonly records: DecryptedRecord[] = [];
+  /** Protected records from where offload starts (numbers only: the plaintext is not kept). */
+  readonly recordLog: HostRecordLogEntry[] = [];
   readonly authFailures: AuthFailure[] = [];
   applicationRecords = 0;
   applicationBytes = 0;
@@ -397,6 +454,46 @@ export class HostTlsStack {
     nic.confirm(recordNumber);
   }
 
+  /**
+   * Before the buffer the packets are views into is reused (a capture read
+   * through a window): drop the wire pieces software will not read again
+   * (wholly below the earliest record it has not completed) and copy the
+   * rest that live in `recycled`. What is dropped was already used up, so
+   * the outcome is the same as keeping every packet.
+   */
+  detach(recycled: ArrayBufferLike): void {
+    const keepFrom = this.pendingCursor < this.pending.length ? this.pending[this.pendingCursor]!.offset : this.nextHeader;
+    let drop = 0;
+    while (drop < this.wireStarts.length && this.wireEnds[drop]! <= keepFrom) drop++;
+    if (drop > 0) {
+      this.wireStarts.splice(0, drop);
+      this.wireEnds.splice(0, drop);
+      this.wireBytes.splice(0, drop);
+      this.wireBases.splice(0, drop);
+      this.wireCursor = 0;
+    }
+    for (let i = 0; i < this.wireBytes.length; i++) {
+      const bytes = this.wireBytes[i]!;
+      if (bytes.buffer !== recycled) continue;
+      const base = this.wireBases[i]!;
+      this.wireBytes[i] = Buffer.from(bytes.subarray(this.wireStarts[i]! - base, this.wireEnds[i]! - base));
+      this.wireBases[i] = this.wireStarts[i]!;
+    }
+    if (this.pieceCursor > 0) {
+      this.pieces.splice(0, this.pieceCursor);
+      this.pieceCursor = 0;
+    }
+    if (this.nicCursor > 0) {
+      this.nicStarts.splice(0, this.nicCursor);
+      this.nicEnds.splice(0, this.nicCursor);
+      this.nicCursor = 0;
+    }
+    if (this.pendingCursor > 0) {
+      this.pending.splice(0, this.pendingCursor);
+      this.pendingCursor = 0;
+    }
+  }
+
   /** Application data plaintext (kept only with keepPlaintext). */
   plaintext(): Buffer {
     return Buffer.concat(this.plaintextChunks);
@@ -457,7 +554,17 @@ export class HostTlsStack {
   /** Index of the wire piece holding stream byte `at` (which the host has). */
   private wirePiece(at: number): number {
     let i = this.wireCursor;
-    if (i >= this.wireStarts.length || this.wireStarts[i]! > at) i = 0;
+    if (i >= this.wireStarts.length || this.wireStarts[i]! > at) {
+      // Going back (a pending record's header, behind the parse point): binary search, not a scan from 0.
+      let lo = 0;
+      let hi = this.wireStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (this.wireStarts[mid]! <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      i = lo;
+    }
     while (this.wireEnds[i]! <= at) i++;
     this.wireCursor = i;
     return i;
@@ -524,6 +631,7 @@ export class HostTlsStack {
 
   private complete(pending: PendingRecord): void {
     const { offset, end } = pending;
+    const start = this.options.applicationStart;
     const record = new HostRecord(this, offset, end, Buffer.from(this.wireView(offset, offset + TLS_RECORD_HEADER_LENGTH)));
     if (!this.decryptor.isProtected(record)) return;
     const counters = this.options.counters;
@@ -550,7 +658,9 @@ export class HostTlsStack {
       counters.sw_records_mixed++;
       opened = this.reencryptAndOpen(record);
     }
+    const logged = start !== undefined && offset >= start.offset;
     if (!opened.ok) {
+      if (logged) this.recordLog.push({ offset, length: end - offset, outerType: record.contentType, decrypted: false, keyGeneration: -1, keyUpdate: false });
       counters.sw_auth_fail++;
       const failure: AuthFailure = { record: Number(opened.seq), tcpSeq: this.tcpSeq(offset), where: 'software' };
       this.authFailures.push(failure);
@@ -560,8 +670,18 @@ export class HostTlsStack {
       return;
     }
     const decrypted = opened.record;
-    this.records.push(decrypted);
+    if (logged) {
+      this.recordLog.push({
+        offset,
+        length: end - offset,
+        outerType: record.contentType,
+        decrypted: true,
+        keyGeneration: decrypted.keyGeneration,
+        keyUpdate: decrypted.contentType === CONTENT_TYPE.HANDSHAKE && decrypted.plaintext[0] === HANDSHAKE_TYPE.KEY_UPDATE,
+      });
+    }
     if (decrypted.contentType === CONTENT_TYPE.APPLICATION_DATA) {
+      this.options.onPlaintext?.(decrypted.plaintext);
       if (this.options.keepPlaintext) {
         this.plaintextRecords.push({
           record: Number(decrypted.seq),
@@ -666,29 +786,4 @@ export class HostTlsStack {
     for (let i = this.pieceCursor; i < pieces.length && pieces[i]!.offset < e; i++) out.push(pieces[i]!);
     return out;
   }
-}
-
-/**
- * Feed a direction's data segments, in capture order, through the NIC model
- * and the host stack: the NIC sees each packet first, software gets it as the
- * NIC delivered it, then answers a due resync request. Returns the highest
- * stream offset seen.
- */
-export function runDirection(
-  nic: TlsRxFlowState,
-  host: HostTlsStack,
-  segments: Iterable<{ offset: number; payload: Uint8Array }>,
-  afterEach?: () => void,
-): number {
-  let streamEnd = 0;
-  for (const segment of segments) {
-    const verdict = nic.receive(segment.offset, segment.payload);
-    host.noticeRequest(nic);
-    host.deliver(segment.offset, segment.payload, verdict);
-    host.afterPacket(nic);
-    streamEnd = Math.max(streamEnd, segment.offset + segment.payload.length);
-    afterEach?.();
-  }
-  nic.finish(streamEnd);
-  return streamEnd;
 }

@@ -327,6 +327,24 @@ export class TlsRxFlowState {
     this.needleAt = this.v13 ? 0 : 1;
   }
 
+  /**
+   * Leave the current record's job. Its pieces may still be read (the host
+   * keeps the NIC's plaintext of packets it delivered), so the pending update
+   * runs now, while the packets it reads from are still valid.
+   */
+  private dropJob(): void {
+    this.job?.flush();
+    this.job = undefined;
+  }
+
+  /**
+   * Before the buffer the packets are views into is reused: run the pending
+   * GCM update now, so no view into it is kept (same state and output bytes).
+   */
+  detach(): void {
+    this.job?.flush();
+  }
+
   /** One captured TCP data segment of the direction at stream offset `offset`. */
   receive(offset: number, data: Uint8Array): NicVerdict {
     this.packetCount++;
@@ -460,7 +478,7 @@ export class TlsRxFlowState {
   private skipHole(offset: number): void {
     if (offset > this.expOff) {
       this.decrypting = false;
-      this.job = undefined;
+      this.dropJob();
       this.hdrNeed = TLS_HEADER_LENGTH;
     }
   }
@@ -470,7 +488,7 @@ export class TlsRxFlowState {
     this.hdrFill = 0;
     this.decrypting = decrypting;
     this.hdrNeed = decrypting && !this.v13 ? TLS_HEADER_LENGTH + EXPLICIT_NONCE_LENGTH : TLS_HEADER_LENGTH;
-    this.job = undefined;
+    this.dropJob();
     this.tagFill = 0;
     if (this.recordPieces.length) this.recordPieces = [];
   }
@@ -646,7 +664,7 @@ export class TlsRxFlowState {
     this.setSpan('searching', at);
     this.carryLen = 0;
     this.request = undefined;
-    this.job = undefined;
+    this.dropJob();
     this.decrypting = false;
   }
 
@@ -752,7 +770,7 @@ export class TlsRxFlowState {
   private endOffload(at: number): void {
     this.state = 'off';
     this.setSpan('no-offload', at);
-    this.job = undefined;
+    this.dropJob();
     this.decrypting = false;
     this.request = undefined;
   }

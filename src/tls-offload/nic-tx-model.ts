@@ -79,8 +79,8 @@ export interface TxRecord {
   length: number;
   /** Record sequence number (TLS 1.2 additional data; TLS 1.3 nonce). */
   recordNumber: bigint;
-  /** The 12-byte GCM nonce: salt ‖ explicit nonce (TLS 1.2) or iv XOR seq (TLS 1.3). */
-  nonce: Uint8Array;
+  /** The 12-byte GCM nonce: salt ‖ explicit nonce (TLS 1.2) or iv XOR seq (TLS 1.3); needed with `plaintext`. */
+  nonce?: Uint8Array;
   /** Bytes between the header and the ciphertext that software writes: 8 (TLS 1.2 explicit nonce) or 0 (TLS 1.3). */
   explicitNonceLength: 0 | 8;
   /**
@@ -94,13 +94,34 @@ export interface TxRecord {
   additionalData?: Uint8Array;
 }
 
-/** One captured data segment of the direction. */
-export interface TxSegment {
+/**
+ * One captured data segment of the direction: with its payload (the bytes are
+ * checked against the model's encryption) or only its length (counted only).
+ */
+export type TxSegment = {
   /** Position in the capture (1-based packet number): orders segments and ACKs. */
   packetNumber: number;
   /** Stream offset of the first payload byte (negative: before the stream's first byte). */
   streamOffset: number;
-  payload: Uint8Array;
+} & ({ payload: Uint8Array } | { length: number; payload?: undefined });
+
+function segmentLength(segment: TxSegment): number {
+  return segment.payload ? segment.payload.length : segment.length;
+}
+
+/** Segments counted only, as columns in capture order (the replay's form: no object per segment). */
+export interface TxSegmentColumns {
+  count: number;
+  packetNumber: ArrayLike<number>;
+  streamOffset: ArrayLike<number>;
+  length: ArrayLike<number>;
+}
+
+/** Cumulative ACKs as columns, in capture order. */
+export interface TxAckColumns {
+  count: number;
+  packetNumber: ArrayLike<number>;
+  streamOffset: ArrayLike<number>;
 }
 
 /** A cumulative ACK from the peer, as a stream offset of this direction. */
@@ -119,9 +140,9 @@ export interface TransmitInput {
    */
   records: TxRecord[];
   /** The direction's segments with payload, in capture order. */
-  segments: TxSegment[];
-  /** The peer's ACKs in capture order; without them no record is ever released (no drops). */
-  acks?: TxAck[];
+  segments: TxSegment[] | TxSegmentColumns;
+  /** The peer's ACKs (sorted here by packet number; columns must be in capture order); without them no record is ever released (no drops). */
+  acks?: TxAck[] | TxAckColumns;
   /** mlx5's rule for the first new segment after a retransmission: resync again (counted as out of sequence). Default false. */
   resyncOnResume?: boolean;
   /** Check tag bytes against a GCM encryption of the record (needs `additionalData`). Default true. */
@@ -216,8 +237,20 @@ export function transmitSide(input: TransmitInput): TransmitResult {
   const records = input.records;
   const verifyTags = input.verifyTags ?? true;
   const algorithm = ctrAlgorithm(input.aead);
+  const segs = input.segments;
+  const segmentCount = Array.isArray(segs) ? segs.length : segs.count;
+  // Columns are read through one reused segment object (counting only: no payload).
+  const cursor: TxSegment = { packetNumber: 0, streamOffset: 0, length: 0 };
+  const segmentAt = Array.isArray(segs)
+    ? (i: number): TxSegment => segs[i]!
+    : (i: number): TxSegment => {
+        cursor.packetNumber = segs.packetNumber[i]!;
+        cursor.streamOffset = segs.streamOffset[i]!;
+        (cursor as { length: number }).length = segs.length[i]!;
+        return cursor;
+      };
   if (records.length === 0) {
-    details.bypassSegments = input.segments.filter((s) => s.payload.length > 0).length;
+    for (let i = 0; i < segmentCount; i++) if (segmentLength(segmentAt(i)) > 0) details.bypassSegments++;
     return { counters, mismatches, details };
   }
   for (let i = 1; i < records.length; i++) {
@@ -251,21 +284,23 @@ export function transmitSide(input: TransmitInput): TransmitResult {
     return i >= 0 && offset < records[i]!.streamOffset + records[i]!.length ? i : -1;
   };
 
-  const canVerify = (r: TxRecord): r is TxRecord & { plaintext: Uint8Array } =>
-    r.plaintext !== undefined && r.plaintext.length === r.length - TLS_RECORD_HEADER_LENGTH - r.explicitNonceLength - GCM_TAG_LENGTH;
+  const canVerify = (r: TxRecord): r is TxRecord & { plaintext: Uint8Array; nonce: Uint8Array } =>
+    r.plaintext !== undefined &&
+    r.nonce !== undefined &&
+    r.plaintext.length === r.length - TLS_RECORD_HEADER_LENGTH - r.explicitNonceLength - GCM_TAG_LENGTH;
   const canVerifyTag = (r: TxRecord): boolean => verifyTags && r.additionalData !== undefined && canVerify(r);
 
   /** The record's ciphertext, and its tag when it can be checked: one GCM encryption (or CTR from counter 2 without additional data). */
   const encryptRecord = (index: number): { ciphertext: Buffer; tag?: Buffer } => {
     const r = records[index]!;
     if (canVerifyTag(r)) {
-      const cipher = createCipheriv(input.aead, input.key, r.nonce, { authTagLength: GCM_TAG_LENGTH });
+      const cipher = createCipheriv(input.aead, input.key, r.nonce!, { authTagLength: GCM_TAG_LENGTH });
       cipher.setAAD(r.additionalData!);
       const head = cipher.update(r.plaintext!);
       const tail = cipher.final();
       return { ciphertext: tail.length ? Buffer.concat([head, tail]) : head, tag: cipher.getAuthTag() };
     }
-    return { ciphertext: ctrAt(algorithm, input.key, r.nonce, 0).update(r.plaintext!) };
+    return { ciphertext: ctrAt(algorithm, input.key, r.nonce!, 0).update(r.plaintext!) };
   };
 
   // In sequence the NIC encrypts a record front to back, its state carried from segment to segment; the model
@@ -294,7 +329,7 @@ export function transmitSide(input: TransmitInput): TransmitResult {
    * state the dump rebuilt). Returns the stream offset of the first wrong
    * byte, or -1.
    */
-  const verify = (segment: TxSegment, inSequence: boolean): number => {
+  const verify = (segment: TxSegment & { payload: Uint8Array }, inSequence: boolean): number => {
     const start = segment.streamOffset;
     const end = start + segment.payload.length;
     let firstBad = -1;
@@ -331,6 +366,7 @@ export function transmitSide(input: TransmitInput): TransmitResult {
   };
 
   const check = (segment: TxSegment, inSequence: boolean): void => {
+    if (!segment.payload) return; // counted only
     const bad = verify(segment, inSequence);
     if (bad < 0) return;
     mismatches++;
@@ -346,18 +382,25 @@ export function transmitSide(input: TransmitInput): TransmitResult {
   };
 
   // Walk segments and ACKs in capture order.
-  const acks = [...(input.acks ?? [])].sort((a, b) => a.packetNumber - b.packetNumber);
+  let acks: TxAckColumns = { count: 0, packetNumber: [], streamOffset: [] };
+  if (Array.isArray(input.acks)) {
+    const sorted = [...input.acks].sort((a, b) => a.packetNumber - b.packetNumber);
+    acks = { count: sorted.length, packetNumber: sorted.map((a) => a.packetNumber), streamOffset: sorted.map((a) => a.streamOffset) };
+  } else if (input.acks) {
+    acks = input.acks;
+  }
   let ackIndex = 0;
   let acked = -Infinity;
   /** Highest stream offset sent so far (the sender's snd_nxt as far as the capture shows). */
   let highest: number | undefined;
   /** Where the NIC's hardware context stands after the last segment it processed. */
   let contextAt: number | undefined;
-  for (const segment of input.segments) {
-    const length = segment.payload.length;
+  for (let s = 0; s < segmentCount; s++) {
+    const segment = segmentAt(s);
+    const length = segmentLength(segment);
     if (length === 0) continue;
-    while (ackIndex < acks.length && acks[ackIndex]!.packetNumber < segment.packetNumber) {
-      acked = Math.max(acked, acks[ackIndex]!.streamOffset);
+    while (ackIndex < acks.count && acks.packetNumber[ackIndex]! < segment.packetNumber) {
+      acked = Math.max(acked, acks.streamOffset[ackIndex]!);
       ackIndex++;
     }
     const start = segment.streamOffset;
@@ -490,6 +533,40 @@ export function recordLayout(
   return out;
 }
 
+/**
+ * The records a NIC would encrypt, from the host stack's record log
+ * (host-tls-stack.ts `recordLog`: the protected records from where offload
+ * starts, as software parsed them): the same layout as `recordLayout`, without
+ * plaintexts (counting only). TLS 1.2 numbers them from `firstRecordNumber`
+ * and leaves out fragments too short for a nonce and tag; TLS 1.3 takes
+ * application-data records and ends after one that carries a KeyUpdate (or
+ * before one software found under a later key).
+ */
+export function txRecordsFromLog(
+  version: '1.2' | '1.3',
+  firstRecordNumber: number,
+  log: readonly { offset: number; length: number; outerType: number; decrypted: boolean; keyGeneration: number; keyUpdate: boolean }[],
+): TxRecord[] {
+  const out: TxRecord[] = [];
+  let seq = BigInt(firstRecordNumber);
+  for (const entry of log) {
+    if (version === '1.2') {
+      if (entry.length - TLS_RECORD_HEADER_LENGTH >= TLS12_EXPLICIT_NONCE_LENGTH + GCM_TAG_LENGTH) {
+        out.push({ streamOffset: entry.offset, length: entry.length, recordNumber: seq, explicitNonceLength: 8 });
+      }
+      seq++;
+      continue;
+    }
+    if (entry.outerType !== CONTENT_TYPE.APPLICATION_DATA) continue;
+    if (entry.decrypted && entry.keyGeneration > 0) break;
+    if (entry.length - TLS_RECORD_HEADER_LENGTH < GCM_TAG_LENGTH + 1) break;
+    out.push({ streamOffset: entry.offset, length: entry.length, recordNumber: seq, explicitNonceLength: 0 });
+    seq++;
+    if (entry.decrypted && entry.keyUpdate) break;
+  }
+  return out;
+}
+
 /** A direction's payload segments as stream offsets (unwrapped like tcp-flows.ts reassembleStream), in capture order. */
 export function transmitSegments(direction: TcpDirection, initialSeq: number): TxSegment[] {
   const out: TxSegment[] = [];
@@ -507,16 +584,36 @@ export function transmitSegments(direction: TcpDirection, initialSeq: number): T
 
 /** The peer's cumulative ACKs of a direction whose first payload byte has sequence number `initialSeq`, as stream offsets. */
 export function peerAcks(peer: TcpDirection, initialSeq: number): TxAck[] {
+  const s = peer.segments;
+  const columns = peerAckColumns(s.length, (i) => s[i]!.packetNumber, (i) => s[i]!.flags, (i) => s[i]!.ack, initialSeq);
   const out: TxAck[] = [];
+  for (let i = 0; i < columns.count; i++) out.push({ packetNumber: columns.packetNumber[i]!, streamOffset: columns.streamOffset[i]! });
+  return out;
+}
+
+/** `peerAcks` over `count` peer segments in capture order, as columns. */
+export function peerAckColumns(
+  count: number,
+  packetNumberAt: (i: number) => number,
+  flagsAt: (i: number) => number,
+  ackAt: (i: number) => number,
+  initialSeq: number,
+): TxAckColumns {
+  const packetNumber = new Int32Array(count);
+  const streamOffset = new Float64Array(count);
+  let n = 0;
   let highest = 0;
-  for (const segment of peer.segments) {
-    if (!(segment.flags & TCP_ACK) || segment.flags & TCP_RST) continue;
-    let offset = unwrapOffset((segment.ack - initialSeq + SEQUENCE_SPACE) % SEQUENCE_SPACE, highest);
+  for (let i = 0; i < count; i++) {
+    const flags = flagsAt(i);
+    if (!(flags & TCP_ACK) || flags & TCP_RST) continue;
+    let offset = unwrapOffset((ackAt(i) - initialSeq + SEQUENCE_SPACE) % SEQUENCE_SPACE, highest);
     if (offset > highest + SEQUENCE_SPACE / 2) offset -= SEQUENCE_SPACE;
     highest = Math.max(highest, offset);
-    out.push({ packetNumber: segment.packetNumber, streamOffset: offset });
+    packetNumber[n] = packetNumberAt(i);
+    streamOffset[n] = offset;
+    n++;
   }
-  return out;
+  return { count: n, packetNumber, streamOffset };
 }
 
 /**

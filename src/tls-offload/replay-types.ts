@@ -20,6 +20,12 @@ export interface ReplayOptions {
   confirmDelayPackets?: number;
   /** Keep each direction's application-data plaintext in the report (for --write-plaintext and tests). */
   keepPlaintext?: boolean;
+  /**
+   * Each application-data record's plaintext as software delivers it, per
+   * connection (tshark's stream number) and direction, in stream order; the
+   * bytes are valid during the call (--write-plaintext streams them to files).
+   */
+  onPlaintext?: (stream: number, role: 'client-to-server' | 'server-to-client', plaintext: Uint8Array) => void;
   /** Called now and then with the number of packets processed and the total. */
   onProgress?: (done: number, total: number) => void;
 }

@@ -183,9 +183,11 @@ export function tcpConnections(capture: Capture): TcpConnection[] {
 export function unwrapOffset(relative32: number, reference: number): number {
   const base = reference - (reference % SEQUENCE_SPACE);
   let best = base + relative32;
-  for (const candidate of [best - SEQUENCE_SPACE, best + SEQUENCE_SPACE]) {
-    if (candidate >= 0 && Math.abs(candidate - reference) < Math.abs(best - reference)) best = candidate;
-  }
+  // Written out rather than looped over an array: it runs once per segment.
+  const lower = best - SEQUENCE_SPACE;
+  const upper = best + SEQUENCE_SPACE;
+  if (lower >= 0 && Math.abs(lower - reference) < Math.abs(best - reference)) best = lower;
+  if (upper >= 0 && Math.abs(upper - reference) < Math.abs(best - reference)) best = upper;
   return best;
 }
 

@@ -1,11 +1,18 @@
 /**
  * Seeded mutation fuzzing: every mutated capture either reads or throws a
  * NicoffError with an NC2xxx code. Each case is also fed to the incremental
- * parser in small pieces, which must agree with the whole-file read.
+ * parser in small pieces, and read from a file through a small window
+ * (capture-file.ts), which must both agree with the whole-file read.
  */
 import { expect, test } from '@jest/globals';
 import { NicoffError } from '../../src/diagnostics/diagnostic.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  CaptureFileWindow,
+  scanCaptureFile,
+  type CaptureFileScan,
   CaptureParser,
   LINKTYPE,
   SECRETS_TYPE,
@@ -143,4 +150,71 @@ test('2,500 mutated captures: read or NC2xxx, never another exception', () => {
   );
   expect(outcomes.read).toBeGreaterThan(200);
   expect(outcomes.refused.size).toBeGreaterThan(0);
+});
+
+test('400 mutated captures read from a file through windows of 1 to 300 bytes: what readCapture gives, or the same NC2xxx', () => {
+  const corpus = seeds();
+  const dir = mkdtempSync(join(tmpdir(), 'nicoff-window-'));
+  try {
+    for (let i = 0; i < 400; i++) {
+      const input = mutate(corpus[i % corpus.length]!);
+      const path = join(dir, `case-${i}.cap`);
+      writeFileSync(path, input);
+      let expected: ReturnType<typeof readCapture> | string;
+      try {
+        expected = readCapture(input);
+      } catch (e) {
+        expected = (e as NicoffError).diagnostic.code;
+      }
+      const window = new CaptureFileWindow(path, 1 + int(300));
+      const seen: [number, string, number, string, number][] = [];
+      let actual: CaptureFileScan | string;
+      try {
+        actual = scanCaptureFile(window, (p, at) =>
+          seen.push([p.interfaceId, String(p.timestampNs), p.originalLength, Buffer.from(p.data).toString('hex'), at]),
+        );
+      } catch (e) {
+        if (!(e instanceof NicoffError)) throw new Error(`case ${i}: unexpected ${String(e)}`);
+        actual = e.diagnostic.code;
+      } finally {
+        window.close();
+      }
+      if (typeof expected === 'string') {
+        expect([i, actual]).toEqual([i, expected]);
+        continue;
+      }
+      expect(typeof actual).toBe('object');
+      const scan = actual as CaptureFileScan;
+      // The data offsets point at the packet's bytes in the file.
+      const want = expected.packets.map((p) => [p.interfaceId, String(p.timestampNs), p.originalLength, Buffer.from(p.data).toString('hex'), p.data.byteOffset - input.byteOffset]);
+      expect(seen).toEqual(want);
+      expect(scan.packetCount).toBe(expected.packets.length);
+      expect(scan.interfaces).toEqual(expected.interfaces);
+      expect(scan.secrets.map((s) => [s.type, Buffer.from(s.data).toString('hex')])).toEqual(
+        expected.secrets.map((s) => [s.type, Buffer.from(s.data).toString('hex')]),
+      );
+      expect(scan.truncation).toEqual(expected.truncation);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a capture file that is missing, a directory or empty: NC1001, NC1001, NC2001', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nicoff-window-'));
+  try {
+    const code = (path: string): string => {
+      try {
+        const window = new CaptureFileWindow(path);
+        scanCaptureFile(window, () => undefined);
+        return 'read';
+      } catch (e) {
+        return (e as NicoffError).diagnostic.code;
+      }
+    };
+    writeFileSync(join(dir, 'empty.pcap'), new Uint8Array(0));
+    expect([code(join(dir, 'missing.pcap')), code(dir), code(join(dir, 'empty.pcap'))]).toEqual(['NC1001', 'NC1001', 'NC2001']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

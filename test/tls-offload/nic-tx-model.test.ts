@@ -198,7 +198,7 @@ describe('transmit model on synthetic segments', () => {
     segments.push({ ...lost, packetNumber: 100 });
     const r = transmitSide(input(s, segments));
     expect(r.mismatches).toBe(0);
-    expect(r.details.gapBytes).toBe(lost.payload.length);
+    expect(r.details.gapBytes).toBe(lost.payload!.length);
     expect(r.counters.tx_tls_ooo).toBe(1);
     expect(r.counters.tx_tls_encrypted_packets).toBe(segments.length - 1);
     expect(r.counters.tx_tls_dump_bytes).toBe(lost.streamOffset - s.records.find((x) => x.streamOffset + x.length > lost.streamOffset)!.streamOffset);
@@ -244,7 +244,7 @@ describe('transmit model on synthetic segments', () => {
   test('a tampered tag byte is a mismatch; without additional data tags are left unchecked', () => {
     const s = buildRecords('1.3', [100]);
     const segments = segmentsOf(s.stream);
-    const last = Buffer.from(segments[0]!.payload);
+    const last = Buffer.from(segments[0]!.payload!);
     last[last.length - 1] ^= 0x80;
     expect(transmitSide(input(s, [{ ...segments[0]!, payload: last }])).mismatches).toBe(1);
     const noAad = { ...s, records: s.records.map((x) => ({ ...x, additionalData: undefined })) };

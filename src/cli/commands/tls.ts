@@ -14,12 +14,12 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import ora, { type Ora } from 'ora';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readCapture, truncationDiagnostic, isSupportedLinkType, linkTypeName, type Capture } from '../../pcap/index.js';
+import { truncationDiagnostic } from '../../pcap/index.js';
 import { fail, formatDiagnostic, makeDiagnostic, EXIT, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { keyLogFromCaptureSecrets, mergeKeyLogs, parseKeyLog, type KeyLog } from '../../tls-offload/keylog.js';
-import { replayCapture } from '../../tls-offload/tls-replay.js';
+import { replayCaptureFile, type ReplaySource } from '../../tls-offload/tls-replay.js';
 import { renderOffloadPlot } from '../../tls-offload/offload-plot.js';
 import type { AuthFailure, ConnectionReport, DirectionReport, NicMode, ReplayReport, TlsCounterName, TlsCounters } from '../../tls-offload/replay-types.js';
 import { readInputFile } from '../input-files.js';
@@ -37,8 +37,8 @@ interface TlsReplayOptions extends GlobalOptions {
 
 /** The replay's own default (tls-offload.md §3b), printed in the summary when --confirm-delay is not given. */
 const DEFAULT_CONFIRM_DELAY = 8;
-/** Captures with at least this many packets get a progress spinner (when stderr is a terminal). */
-const LARGE_CAPTURE_PACKETS = 20_000;
+/** Captures of at least this many bytes get a progress bar (when stderr is a terminal). */
+const LARGE_CAPTURE_BYTES = 16 << 20;
 /** Lists in the text summary (losses, authentication failures) stop after this many entries. */
 const LIST_LIMIT = 20;
 
@@ -66,62 +66,85 @@ function checkPlaintextDir(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) fail('NC7021', { dir, reason: 'it exists and is not a directory' }, { file: dir });
 }
 
-/** Every interface that carries packets must have a link type nicoff reads (the pcap layer's NC2003). */
-function checkLinkTypes(capture: Capture, file: string): void {
-  const used = new Set(capture.packets.map((p) => p.interfaceId));
-  capture.interfaces.forEach((iface, id) => {
-    if ((used.has(id) || capture.packets.length === 0) && !isSupportedLinkType(iface.linkType)) {
-      fail('NC2003', { linktype: iface.linkType, name: linkTypeName(iface.linkType) }, { file });
-    }
-  });
-}
-
-interface PlaintextFile {
-  name: string;
-  data: Uint8Array;
-}
-
 export function plaintextFileName(stream: number, role: DirectionReport['role']): string {
   return `stream-${stream}-${role}.bin`;
 }
 
-function plaintextFiles(report: ReplayReport): PlaintextFile[] {
-  const files: PlaintextFile[] = [];
-  for (const connection of report.connections) {
-    for (const direction of connection.directions) {
-      if (direction.plaintext) files.push({ name: plaintextFileName(connection.stream, direction.role), data: direction.plaintext });
-    }
-  }
-  return files;
-}
-
 /**
- * Write the files whole or not at all. A new directory is filled under a
- * temporary name beside it and renamed into place; into an existing one,
- * every file goes to a temporary name first and the renames come last.
+ * Plaintext files written as the replay delivers records, whole or not at
+ * all: a new directory is filled under a temporary name beside it and renamed
+ * into place; into an existing one, every file goes to a temporary name first
+ * and the renames come last. `abort` removes everything written.
  */
-function writePlaintextDir(dir: string, files: PlaintextFile[]): void {
-  const reason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) fail('NC7021', { dir, reason: 'it exists and is not a directory' }, { file: dir });
-    const temps = files.map((f) => ({ tmp: join(dir, `.${f.name}.${process.pid}.tmp`), final: join(dir, f.name), data: f.data }));
+class PlaintextDirWriter {
+  private readonly fresh: boolean;
+  private readonly root: string;
+  private readonly files = new Map<string, number>();
+  private failed: unknown;
+
+  constructor(private readonly dir: string) {
+    this.fresh = !existsSync(dir);
+    this.root = this.fresh ? join(dirname(dir), `.${basename(dir)}.${process.pid}.tmp`) : dir;
     try {
-      for (const t of temps) writeFileSync(t.tmp, t.data);
-      for (const t of temps) renameSync(t.tmp, t.final);
+      if (this.fresh) mkdirSync(this.root);
     } catch (err) {
-      for (const t of temps) rmSync(t.tmp, { force: true });
-      fail('NC7021', { dir, reason: reason(err) }, { file: dir });
+      this.fail(err);
     }
-    return;
   }
-  const tmp = join(dirname(dir), `.${basename(dir)}.${process.pid}.tmp`);
-  try {
-    mkdirSync(tmp);
-    for (const f of files) writeFileSync(join(tmp, f.name), f.data);
-    renameSync(tmp, dir);
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    fail('NC7021', { dir, reason: reason(err) }, { file: dir });
+
+  private temp(name: string): string {
+    return this.fresh ? join(this.root, name) : join(this.root, `.${name}.${process.pid}.tmp`);
+  }
+
+  private fd(name: string): number {
+    let fd = this.files.get(name);
+    if (fd === undefined) {
+      fd = openSync(this.temp(name), 'w');
+      this.files.set(name, fd);
+    }
+    return fd;
+  }
+
+  write(name: string, bytes: Uint8Array): void {
+    if (this.failed) return;
+    try {
+      const fd = this.fd(name);
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    } catch (err) {
+      this.failed = err; // reported by commit, after the replay has run
+    }
+  }
+
+  /** Close every file (creating the empty ones named), then move them into place. */
+  commit(names: string[]): string[] {
+    try {
+      if (this.failed) throw this.failed;
+      for (const name of names) this.fd(name);
+      this.closeAll();
+      if (this.fresh) renameSync(this.root, this.dir);
+      else for (const name of this.files.keys()) renameSync(this.temp(name), join(this.dir, name));
+      return [...this.files.keys()];
+    } catch (err) {
+      this.abort();
+      this.fail(err);
+    }
+  }
+
+  abort(): void {
+    this.closeAll();
+    if (this.fresh) rmSync(this.root, { recursive: true, force: true });
+    else for (const name of this.files.keys()) rmSync(this.temp(name), { force: true });
+  }
+
+  private closeAll(): void {
+    for (const [name, fd] of this.files) {
+      if (fd >= 0) closeSync(fd);
+      this.files.set(name, -1);
+    }
+  }
+
+  private fail(err: unknown): never {
+    fail('NC7021', { dir: this.dir, reason: (err as NodeJS.ErrnoException).code ?? String(err) }, { file: this.dir });
   }
 }
 
@@ -327,9 +350,16 @@ function jsonConnections(report: ReplayReport): unknown[] {
 
 // ---------------------------------------------------------------- command
 
-function progressSpinner(capture: Capture): Ora | undefined {
+function progressSpinner(file: string): Ora | undefined {
   // A terminal of zero columns (a pty nobody sized) would make ora clear lines forever.
-  if (!process.stderr.isTTY || !(process.stderr.columns > 0) || capture.packets.length < LARGE_CAPTURE_PACKETS) return undefined;
+  if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return undefined;
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return undefined; // the replay reports the unreadable file
+  }
+  if (size < LARGE_CAPTURE_BYTES) return undefined;
   return ora({ stream: process.stderr, text: 'replaying', discardStdin: false }).start();
 }
 
@@ -344,22 +374,21 @@ function replay(file: string, opts: TlsReplayOptions): void {
   const confirmDelay = parseConfirmDelay(opts.confirmDelay);
   if (opts.writePlaintext) checkPlaintextDir(opts.writePlaintext);
   const fileLogs = (opts.keylog ?? []).map((path) => parseKeyLog(Buffer.from(readInputFile(path)).toString('utf8'), path));
-  const capture = readCapture(readInputFile(file), { file });
-  checkLinkTypes(capture, file);
-  // replayCapture merges the capture's own keys (pcapng DSB); parsing them here is only for their warnings.
   const keyLog: KeyLog = mergeKeyLogs(fileLogs);
-  const warnings: Diagnostic[] = [...keyLog.warnings, ...keyLogFromCaptureSecrets(capture.secrets, file).warnings];
+  const warnings: Diagnostic[] = [...keyLog.warnings];
   if (!opts.json) for (const w of warnings) printMessage(`${style.warn('warning')} ${formatDiagnostic(w)}`);
 
-  const spinner = progressSpinner(capture);
+  const plaintext = opts.writePlaintext ? new PlaintextDirWriter(opts.writePlaintext) : undefined;
+  const spinner = progressSpinner(file);
   let report: ReplayReport;
+  let source: ReplaySource;
   try {
-    report = replayCapture(capture, {
+    ({ report, source } = replayCaptureFile(file, {
       nic: opts.nic,
       keyLog,
       ...(psk ? { psk } : {}),
       ...(confirmDelay !== undefined ? { confirmDelayPackets: confirmDelay } : {}),
-      keepPlaintext: opts.writePlaintext !== undefined,
+      ...(plaintext ? { onPlaintext: (stream, role, bytes) => plaintext.write(plaintextFileName(stream, role), bytes) } : {}),
       ...(spinner
         ? {
             onProgress: (done: number, total: number) => {
@@ -368,23 +397,32 @@ function replay(file: string, opts: TlsReplayOptions): void {
             },
           }
         : {}),
-    });
+    }));
+  } catch (err) {
+    plaintext?.abort();
+    throw err;
   } finally {
     spinner?.stop();
   }
+  // The capture's own keys (pcapng DSB) were merged by the replay; parsed again here only for their warnings.
+  const secretWarnings = keyLogFromCaptureSecrets([...source.secrets], file).warnings;
+  warnings.push(...secretWarnings);
+  if (!opts.json) for (const w of secretWarnings) printMessage(`${style.warn('warning')} ${formatDiagnostic(w)}`);
 
   const written: { plaintext?: { dir: string; files: string[] }; plot?: string } = {};
-  if (opts.writePlaintext) {
-    const files = plaintextFiles(report);
-    writePlaintextDir(opts.writePlaintext, files);
-    written.plaintext = { dir: opts.writePlaintext, files: files.map((f) => f.name) };
+  if (plaintext && opts.writePlaintext) {
+    // Every decrypted direction has a file, empty when it carried no application data.
+    const names = report.connections
+      .filter((c) => c.status === 'decrypted')
+      .flatMap((c) => c.directions.map((d) => plaintextFileName(c.stream, d.role)));
+    written.plaintext = { dir: opts.writePlaintext, files: plaintext.commit(names).sort() };
   }
   if (opts.plot) {
     writeFileAtomic(opts.plot, renderOffloadPlot(report));
     written.plot = opts.plot;
   }
 
-  const cut = capture.truncation ? truncationDiagnostic(capture.truncation, capture.packets.length, file) : undefined;
+  const cut = source.truncation ? truncationDiagnostic(source.truncation, source.packetCount, file) : undefined;
   const tcpConnections = report.connections.length;
   const noTls = report.connections.every((c) => c.status === 'not-tls')
     ? makeDiagnostic('NC7020', { connections: tcpConnections, packets: report.packets }, { file })
