@@ -40,15 +40,13 @@
  */
 import { SEQUENCE_SPACE, TCP_SYN, TCP_RST, unwrapOffset } from './tcp-flows.js';
 import { Buffer } from 'node:buffer';
-import { createCipheriv } from 'node:crypto';
 import { makeDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ReassembledStream, TcpDirection } from './tcp-flows.js';
 import { CONTENT_TYPE, HANDSHAKE_TYPE, MAX_RECORD_FRAGMENT, TLS_RECORD_HEADER_LENGTH, type TlsRecord } from './tls-records.js';
-import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH, RecordDecryptor } from './software-decrypt.js';
+import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH, RecordDecryptor, gcmKeystreamAt } from './software-decrypt.js';
 import { joinedPlaintext, type NicPiece, type NicVerdict, type TlsRxFlowState } from './nic-rx-model.js';
 import type { AuthFailure, PlaintextRecordSpan, TlsCounters } from './replay-types.js';
 
-const ZEROS = Buffer.alloc(16);
 
 // ---------------------------------------------------------------- placing segments in the stream
 
@@ -715,7 +713,6 @@ export class HostTlsStack {
     if (!crypto) return this.decryptor.open(record);
     const ctStart = record.offset + TLS_RECORD_HEADER_LENGTH + crypto.ciphertextStart;
     const ctEnd = record.offset + length - GCM_TAG_LENGTH;
-    const ctr = this.decryptor.cipherSuite.aead === 'aes-128-gcm' ? 'aes-128-ctr' : 'aes-256-ctr';
     let rebuilt: Buffer | undefined;
     // Runs of pieces that are contiguous in the stream under the same record parameters take one CTR pass each.
     const pieces = this.piecesIn(ctStart, ctEnd);
@@ -732,13 +729,7 @@ export class HostTlsStack {
         runLength += pieces[j]!.length;
         j++;
       }
-      const o = first.ciphertextOffset;
-      const counterBlock = Buffer.alloc(16);
-      first.nonce.copy(counterBlock, 0, 0, 12);
-      counterBlock.writeUInt32BE((2 + Math.floor(o / 16)) >>> 0, 12);
-      const cipher = createCipheriv(ctr, first.key, counterBlock);
-      const skip = o % 16;
-      if (skip) cipher.update(ZEROS.subarray(0, skip));
+      const cipher = gcmKeystreamAt(this.decryptor.cipherSuite.aead, first.key, first.nonce, first.ciphertextOffset);
       const ciphertext = cipher.update(joinedPlaintext(pieces.slice(i, j), runLength));
       this.options.counters.sw_reencrypted_bytes += ciphertext.length;
       const at = first.offset - record.offset;

@@ -48,8 +48,8 @@
  * record's additional data is given (and `verifyTags` is not false).
  */
 import { SEQUENCE_SPACE, TCP_SYN, TCP_RST, TCP_ACK } from './tcp-flows.js';
-import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH } from './software-decrypt.js';
-import { createCipheriv, type Cipher } from 'node:crypto';
+import { GCM_TAG_LENGTH, TLS12_EXPLICIT_NONCE_LENGTH, gcmKeystreamAt } from './software-decrypt.js';
+import { createCipheriv } from 'node:crypto';
 import type { TlsCounters } from './replay-types.js';
 import type { ConnectionSecrets, KeyLog } from './keylog.js';
 import {
@@ -191,21 +191,6 @@ export interface TransmitResult {
   details: TransmitDetails;
 }
 
-function ctrAlgorithm(aead: AeadAlgorithm): 'aes-128-ctr' | 'aes-256-ctr' {
-  return aead === 'aes-128-gcm' ? 'aes-128-ctr' : 'aes-256-ctr';
-}
-
-/** A CTR cipher positioned at ciphertext byte `offset` of a GCM record with `nonce`. */
-function ctrAt(algorithm: string, key: Uint8Array, nonce: Uint8Array, offset: number): Cipher {
-  const iv = Buffer.alloc(16);
-  iv.set(nonce, 0);
-  iv.writeUInt32BE(2 + Math.floor(offset / 16), 12);
-  const cipher = createCipheriv(algorithm, key, iv);
-  const skip = offset % 16;
-  if (skip) cipher.update(Buffer.alloc(skip));
-  return cipher;
-}
-
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
   if (a.length === b.length && Buffer.compare(a, b) === 0) return -1; // native compare; the byte loop only finds where
   const n = Math.min(a.length, b.length);
@@ -236,7 +221,6 @@ export function transmitSide(input: TransmitInput): TransmitResult {
   let mismatches = 0;
   const records = input.records;
   const verifyTags = input.verifyTags ?? true;
-  const algorithm = ctrAlgorithm(input.aead);
   const segs = input.segments;
   const segmentCount = Array.isArray(segs) ? segs.length : segs.count;
   // Columns are read through one reused segment object (counting only: no payload).
@@ -300,7 +284,7 @@ export function transmitSide(input: TransmitInput): TransmitResult {
       const tail = cipher.final();
       return { ciphertext: tail.length ? Buffer.concat([head, tail]) : head, tag: cipher.getAuthTag() };
     }
-    return { ciphertext: ctrAt(algorithm, input.key, r.nonce!, 0).update(r.plaintext!) };
+    return { ciphertext: gcmKeystreamAt(input.aead, input.key, r.nonce!, 0).update(r.plaintext!) };
   };
 
   // In sequence the NIC encrypts a record front to back, its state carried from segment to segment; the model
@@ -352,7 +336,7 @@ export function transmitSide(input: TransmitInput): TransmitResult {
         const o = lo - ciphertextStart;
         if (!canVerify(r)) details.uncheckedBytes += hi - lo;
         else if (inSequence) compare(frontRecord(i).ciphertext.subarray(o, o + hi - lo), lo);
-        else compare(ctrAt(algorithm, input.key, r.nonce, o).update(r.plaintext.subarray(o, o + hi - lo)), lo);
+        else compare(gcmKeystreamAt(input.aead, input.key, r.nonce, o).update(r.plaintext.subarray(o, o + hi - lo)), lo);
       }
       // Tag bytes.
       const tlo = Math.max(start, tagStart);

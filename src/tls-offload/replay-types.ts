@@ -22,8 +22,9 @@ export interface ReplayOptions {
   keepPlaintext?: boolean;
   /**
    * Each application-data record's plaintext as software delivers it, per
-   * connection (tshark's stream number) and direction, in stream order; the
-   * bytes are valid during the call (--write-plaintext streams them to files).
+   * connection (tshark's stream number) and direction, in stream order. The
+   * bytes are the record's own (never reused by the replay), so they may be
+   * kept, as --write-plaintext's asynchronous file writes do.
    */
   onPlaintext?: (stream: number, role: 'client-to-server' | 'server-to-client', plaintext: Uint8Array) => void;
   /** Called now and then with the number of packets processed and the total. */

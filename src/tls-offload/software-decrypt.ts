@@ -10,7 +10,7 @@
  * software, or accepts a plaintext whose tag was verified elsewhere (the NIC).
  */
 import { Buffer } from 'node:buffer';
-import { createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher } from 'node:crypto';
 import type { Capture } from '../pcap/index.js';
 import { makeDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ConnectionSecrets, KeyLog } from './keylog.js';
@@ -52,6 +52,24 @@ import {
 } from './tls-records.js';
 
 export const GCM_TAG_LENGTH = 16;
+
+/**
+ * An AES-CTR cipher that produces the keystream of GCM record ciphertext from
+ * byte `offset` on: GCM encrypts with CTR from the counter block
+ * nonce ‖ 00000002, so byte o uses counter 2 + ⌊o/16⌋ after o mod 16 bytes of
+ * that block. XOR with it turns the NIC's plaintext pieces back into wire
+ * ciphertext (host stack, mixed records) and encrypts a segment resumed
+ * mid-record (transmit model).
+ */
+export function gcmKeystreamAt(aead: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, offset: number): Cipher {
+  const counterBlock = Buffer.alloc(16);
+  counterBlock.set(nonce.subarray(0, 12), 0);
+  counterBlock.writeUInt32BE((2 + Math.floor(offset / 16)) >>> 0, 12);
+  const cipher = createCipheriv(aead === 'aes-128-gcm' ? 'aes-128-ctr' : 'aes-256-ctr', key, counterBlock);
+  const skip = offset % 16;
+  if (skip) cipher.update(Buffer.alloc(skip));
+  return cipher;
+}
 export const TLS12_EXPLICIT_NONCE_LENGTH = 8;
 
 /** Decrypt one AES-GCM record body; undefined when the tag does not verify. */

@@ -803,85 +803,130 @@ export function replayCapture(capture: Capture, options: ReplayOptions): ReplayR
   return replaySource(memorySource(capture), options);
 }
 
+/** Both passes over any source. Throws NC2003 when packets come on a link type nicoff does not read. */
+export function replaySource(source: ReplaySource, options: ReplayOptions): ReplayReport {
+  const replay = new Replay(source, options);
+  replay.step(Infinity);
+  return replay.finish();
+}
+
+/** Data segments pass 2 feeds between two `betweenSteps` calls of `replayCaptureFile`. */
+const STEP_SEGMENTS = 4096;
+
 /**
  * Replay a capture file without holding it in memory: pass 1 reads it for the
  * connections, handshakes and keys; pass 2 reads it again and feeds each
- * packet's payload to its direction.
+ * packet's payload to its direction. `betweenSteps` is awaited every few
+ * thousand packets (the CLI lets its plaintext writes complete there).
  */
-export function replayCaptureFile(path: string, options: ReplayOptions, windowBytes?: number): { report: ReplayReport; source: ReplaySource } {
-  const source = fileSource(path, windowBytes);
+export async function replayCaptureFile(
+  path: string,
+  options: ReplayOptions,
+  tuning: { windowBytes?: number; betweenSteps?: () => Promise<void> } = {},
+): Promise<{ report: ReplayReport; source: ReplaySource }> {
+  const source = fileSource(path, tuning.windowBytes);
   try {
-    return { report: replaySource(source, options), source };
+    const replay = new Replay(source, options);
+    while (!replay.done) {
+      replay.step(STEP_SEGMENTS);
+      if (tuning.betweenSteps) await tuning.betweenSteps();
+    }
+    return { report: replay.finish(), source };
   } finally {
     source.close();
   }
 }
 
-/** Both passes over any source. Throws NC2003 when packets come on a link type nicoff does not read. */
-export function replaySource(source: ReplaySource, options: ReplayOptions): ReplayReport {
-  const scanner = new ConnectionScanner();
-  source.scan((frame, interfaceId, location) => scanner.add(frame, source.interfaces[interfaceId], interfaceId, location));
-  for (const id of scanner.unreadableInterfaces) {
-    const linkType = source.interfaces[id]!.linkType;
-    fail('NC2003', { linktype: linkType, name: linkTypeName(linkType) }, source.name ? { file: source.name } : {});
-  }
-  const keyLog = source.secrets.length ? mergeKeyLogs([keyLogFromCaptureSecrets([...source.secrets]), options.keyLog]) : options.keyLog;
-  const plans = scanner.connections.map((connection, index) => planConnection(connection, index, source, options, keyLog));
+/** Pass 1 in the constructor; pass 2 in steps; the report at the end. */
+class Replay {
+  private readonly scanner = new ConnectionScanner();
+  private readonly plans: ConnectionPlan[];
+  private readonly runs: DirectionRun[];
+  private readonly runOf: (DirectionRun | undefined)[];
+  private readonly progress: Progress;
+  /** Next entry of the scanner's data order. */
+  private next = 0;
 
-  // Pass 2: every data segment, in capture order, to its direction's run.
-  const runs = plans.flatMap((plan) => plan.runs);
-  const runOf: (DirectionRun | undefined)[] = new Array(scanner.directions.length).fill(undefined);
-  let total = 0;
-  for (const run of runs) {
-    runOf[run.input.direction.id] = run;
-    total += run.input.dataPackets;
-  }
-  source.beforeReuse = (recycled) => {
-    for (const run of runs) {
-      run.nic.detach();
-      run.host?.detach(recycled);
+  constructor(
+    private readonly source: ReplaySource,
+    private readonly options: ReplayOptions,
+  ) {
+    const scanner = this.scanner;
+    source.scan((frame, interfaceId, location) => scanner.add(frame, source.interfaces[interfaceId], interfaceId, location));
+    for (const id of scanner.unreadableInterfaces) {
+      const linkType = source.interfaces[id]!.linkType;
+      fail('NC2003', { linktype: linkType, name: linkTypeName(linkType) }, source.name ? { file: source.name } : {});
     }
-  };
-  const progress: Progress = { done: 0, total, ...(options.onProgress ? { report: options.onProgress } : {}) };
-  const { dataDirection, dataIndex, dataCount } = scanner;
-  for (let g = 0; g < dataCount; g++) {
-    const run = runOf[dataDirection[g]!];
-    if (!run) continue; // not TLS
-    const c = run.input.direction.segments;
-    const i = dataIndex[g]!;
-    const offset = c.offset[i]!;
-    const length = c.length[i]!;
-    const payload = source.view(c.location[i]!, c.skip[i]!, length);
-    const verdict = run.nic.receive(offset, payload);
-    if (run.host) {
-      run.host.noticeRequest(run.nic);
-      run.host.deliver(offset, payload, verdict);
-      run.host.afterPacket(run.nic);
+    const keyLog = source.secrets.length ? mergeKeyLogs([keyLogFromCaptureSecrets([...source.secrets]), options.keyLog]) : options.keyLog;
+    this.plans = scanner.connections.map((connection, index) => planConnection(connection, index, source, options, keyLog));
+    this.runs = this.plans.flatMap((plan) => plan.runs);
+    this.runOf = new Array(scanner.directions.length).fill(undefined);
+    let total = 0;
+    for (const run of this.runs) {
+      this.runOf[run.input.direction.id] = run;
+      total += run.input.dataPackets;
     }
-    if (offset + length > run.streamEnd) run.streamEnd = offset + length;
-    progress.done++;
-    if (progress.report && progress.done % PROGRESS_EVERY === 0) progress.report(progress.done, progress.total);
+    this.progress = { done: 0, total, ...(options.onProgress ? { report: options.onProgress } : {}) };
   }
-  source.beforeReuse = undefined;
-  options.onProgress?.(progress.done, progress.total);
 
-  const reports = plans.map((plan) => plan.finish());
-  const totals = zeroCounters();
-  let payloadBytes = 0;
-  for (const connection of reports) {
-    if (connection.status === 'not-tls') continue;
-    for (const direction of connection.directions) {
-      addCounters(totals, direction.counters);
-      payloadBytes += direction.payloadBytes;
-    }
+  get done(): boolean {
+    return this.next >= this.scanner.dataCount;
   }
-  const report: ReplayReport = {
-    nic: options.nic,
-    packets: source.packetCount,
-    connections: reports,
-    totals,
-    offloadRatio: payloadBytes ? totals.rx_tls_decrypted_bytes / payloadBytes : 0,
-  };
-  if (source.truncation) report.truncation = truncationDiagnostic(source.truncation, source.packetCount);
-  return report;
+
+  /** Pass 2 over the next `count` data segments of the capture, in capture order, each to its direction's run. */
+  step(count: number): void {
+    const { source, runOf, progress, runs } = this;
+    const { dataDirection, dataIndex } = this.scanner;
+    const end = Math.min(this.scanner.dataCount, this.next + count);
+    source.beforeReuse = (recycled) => {
+      for (const run of runs) {
+        run.nic.detach();
+        run.host?.detach(recycled);
+      }
+    };
+    for (let g = this.next; g < end; g++) {
+      const run = runOf[dataDirection[g]!];
+      if (!run) continue; // not TLS
+      const c = run.input.direction.segments;
+      const i = dataIndex[g]!;
+      const offset = c.offset[i]!;
+      const length = c.length[i]!;
+      const payload = source.view(c.location[i]!, c.skip[i]!, length);
+      const verdict = run.nic.receive(offset, payload);
+      if (run.host) {
+        run.host.noticeRequest(run.nic);
+        run.host.deliver(offset, payload, verdict);
+        run.host.afterPacket(run.nic);
+      }
+      if (offset + length > run.streamEnd) run.streamEnd = offset + length;
+      progress.done++;
+      if (progress.report && progress.done % PROGRESS_EVERY === 0) progress.report(progress.done, progress.total);
+    }
+    this.next = end;
+  }
+
+  finish(): ReplayReport {
+    const { source, options, progress } = this;
+    source.beforeReuse = undefined;
+    options.onProgress?.(progress.done, progress.total);
+    const reports = this.plans.map((plan) => plan.finish());
+    const totals = zeroCounters();
+    let payloadBytes = 0;
+    for (const connection of reports) {
+      if (connection.status === 'not-tls') continue;
+      for (const direction of connection.directions) {
+        addCounters(totals, direction.counters);
+        payloadBytes += direction.payloadBytes;
+      }
+    }
+    const report: ReplayReport = {
+      nic: options.nic,
+      packets: source.packetCount,
+      connections: reports,
+      totals,
+      offloadRatio: payloadBytes ? totals.rx_tls_decrypted_bytes / payloadBytes : 0,
+    };
+    if (source.truncation) report.truncation = truncationDiagnostic(source.truncation, source.packetCount);
+    return report;
+  }
 }

@@ -44,6 +44,18 @@ describe('exit statuses and messages', () => {
     expect(nicoff(['--version']).status).toBe(0);
   });
 
+  test('a reader that stops early (`| head -1`) ends the run quietly: no EPIPE, no stack trace', () => {
+    // 40+ KB of verifier log, so the pipe fills after head has gone.
+    const r = spawnSync('bash', ['-c', `node bin/nicoff verify examples/xdp_l4_lb.o --log 2 | head -1; exit "\${PIPESTATUS[0]}"`], {
+      cwd: root,
+      encoding: 'utf8',
+      env: cleanEnv({}),
+    });
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(r.status).toBe(0);
+  });
+
   test('usage errors exit 2', () => {
     expect(nicoff(['frobnicate']).status).toBe(2);
     expect(nicoff(['inspect']).status).toBe(2);

@@ -196,18 +196,18 @@ describe('NIC replay matches tshark in every mode', () => {
     }
   });
 
-  test.each(CASES)('$capture read from its file through a 32 KiB window (every packet view recycled) gives the report of the capture in memory', (trace) => {
+  test.each(CASES)('$capture read from its file through a 32 KiB window (every packet view recycled) gives the report of the capture in memory', async (trace) => {
     const { capture, keyLog, psk } = loadTrace(trace);
     for (const nic of MODES) {
       const options = { nic, keyLog, keepPlaintext: true, ...(psk ? { psk } : {}) };
       const streamed = new Map<string, Buffer[]>();
-      const fromFile = replayCaptureFile(join(TRACES, trace.capture), {
+      const fromFile = await replayCaptureFile(join(TRACES, trace.capture), {
         ...options,
         onPlaintext: (stream, role, bytes) => {
           const key = `${stream} ${role}`;
           streamed.set(key, [...(streamed.get(key) ?? []), Buffer.from(bytes)]);
         },
-      }, 32 << 10);
+      }, { windowBytes: 32 << 10, betweenSteps: () => new Promise((resolve) => setImmediate(resolve)) });
       const inMemory = replayCapture(capture, options);
       // Plaintext compared with Buffer.equals (jest's deep equality walks typed arrays a byte at a time).
       const plaintexts = (report: ReplayReport): Buffer[] =>

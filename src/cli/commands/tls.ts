@@ -14,7 +14,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import ora, { type Ora } from 'ora';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { truncationDiagnostic } from '../../pcap/index.js';
 import { fail, formatDiagnostic, makeDiagnostic, EXIT, type Diagnostic } from '../../diagnostics/diagnostic.js';
@@ -70,17 +70,40 @@ export function plaintextFileName(stream: number, role: DirectionReport['role'])
   return `stream-${stream}-${role}.bin`;
 }
 
+/** Plaintext is gathered into buffers of this size, written whole by libuv's threads. */
+const STAGE_BYTES = 4 << 20;
+/** At most this many stage buffers exist; when all are busy a full one is written synchronously. */
+const MAX_STAGES = 6;
+
+interface PlaintextFileState {
+  fd: number;
+  /** File position of the stage's first byte. */
+  position: number;
+  stage: Buffer | undefined;
+  fill: number;
+}
+
 /**
  * Plaintext files written as the replay delivers records, whole or not at
  * all: a new directory is filled under a temporary name beside it and renamed
  * into place; into an existing one, every file goes to a temporary name first
  * and the renames come last. `abort` removes everything written.
+ *
+ * Records are copied into a few reused 4 MiB stage buffers, and each full
+ * stage is written by libuv's threads at its file position while the replay
+ * goes on decrypting: on a 120 MB capture the writes alone were a quarter of
+ * the run when they were synchronous, and writing each record as it came from
+ * fresh memory was slower still (measured: 1.3 s, 2.6 s, and this 1.0 s).
  */
 class PlaintextDirWriter {
   private readonly fresh: boolean;
   private readonly root: string;
-  private readonly files = new Map<string, number>();
+  private readonly files = new Map<string, PlaintextFileState>();
+  private readonly idle: Buffer[] = [];
+  private stages = 0;
+  private pendingWrites = 0;
   private failed: unknown;
+  private wakeUp: (() => void) | undefined;
 
   constructor(private readonly dir: string) {
     this.fresh = !existsSync(dir);
@@ -96,50 +119,120 @@ class PlaintextDirWriter {
     return this.fresh ? join(this.root, name) : join(this.root, `.${name}.${process.pid}.tmp`);
   }
 
-  private fd(name: string): number {
-    let fd = this.files.get(name);
-    if (fd === undefined) {
-      fd = openSync(this.temp(name), 'w');
-      this.files.set(name, fd);
+  private file(name: string): PlaintextFileState {
+    let file = this.files.get(name);
+    if (file === undefined) {
+      file = { fd: openSync(this.temp(name), 'w'), position: 0, stage: undefined, fill: 0 };
+      this.files.set(name, file);
     }
-    return fd;
+    return file;
   }
 
+  /** Append `bytes` to file `name`. */
   write(name: string, bytes: Uint8Array): void {
     if (this.failed) return;
     try {
-      const fd = this.fd(name);
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      const file = this.file(name);
+      for (let at = 0; at < bytes.length; ) {
+        if (!file.stage) file.stage = this.takeStage();
+        const n = Math.min(bytes.length - at, file.stage.length - file.fill);
+        file.stage.set(bytes.subarray(at, at + n), file.fill);
+        file.fill += n;
+        at += n;
+        if (file.fill === file.stage.length) this.flushStage(file);
+      }
     } catch (err) {
       this.failed = err; // reported by commit, after the replay has run
     }
   }
 
-  /** Close every file (creating the empty ones named), then move them into place. */
-  commit(names: string[]): string[] {
+  private takeStage(): Buffer {
+    const stage = this.idle.pop();
+    if (stage) return stage;
+    this.stages++;
+    return Buffer.allocUnsafeSlow(STAGE_BYTES);
+  }
+
+  /** Hand the file's full (or last) stage to a libuv thread, or write it now when every stage is busy. */
+  private flushStage(file: PlaintextFileState): void {
+    const stage = file.stage!;
+    const length = file.fill;
+    const position = file.position;
+    file.stage = undefined;
+    file.fill = 0;
+    file.position += length;
+    if (this.idle.length === 0 && this.stages >= MAX_STAGES) {
+      for (let at = 0; at < length; ) at += writeSync(file.fd, stage, at, length - at, position + at);
+      this.idle.push(stage);
+      return;
+    }
+    this.writeAsync(file.fd, stage, 0, length, position);
+  }
+
+  private writeAsync(fd: number, stage: Buffer, from: number, to: number, position: number): void {
+    this.pendingWrites++;
+    write(fd, stage, from, to - from, position, (err, written) => {
+      this.pendingWrites--;
+      if (err) this.failed ??= err;
+      else if (from + written < to) return this.writeAsync(fd, stage, from + written, to, position + written); // a short write
+      this.idle.push(stage);
+      if (this.pendingWrites === 0) this.wakeUp?.();
+    });
+  }
+
+  /** Let finished writes return their stages (called between replay steps). */
+  breathe(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private allWritten(): Promise<void> {
+    if (this.pendingWrites === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wakeUp = () => {
+        if (this.pendingWrites > 0) return;
+        this.wakeUp = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Write the last stages, create the empty files named, close them all, then move them into place. */
+  async commit(names: string[]): Promise<string[]> {
+    try {
+      for (const name of names) this.file(name);
+      for (const file of this.files.values()) if (file.stage && !this.failed) this.flushStage(file);
+    } catch (err) {
+      this.failed ??= err;
+    }
+    await this.allWritten();
     try {
       if (this.failed) throw this.failed;
-      for (const name of names) this.fd(name);
       this.closeAll();
       if (this.fresh) renameSync(this.root, this.dir);
       else for (const name of this.files.keys()) renameSync(this.temp(name), join(this.dir, name));
       return [...this.files.keys()];
     } catch (err) {
-      this.abort();
+      this.removeAll();
       this.fail(err);
     }
   }
 
-  abort(): void {
+  /** Remove everything written (after the queued writes have finished with the files). */
+  async abort(): Promise<void> {
+    await this.allWritten();
+    this.removeAll();
+  }
+
+  private removeAll(): void {
     this.closeAll();
     if (this.fresh) rmSync(this.root, { recursive: true, force: true });
     else for (const name of this.files.keys()) rmSync(this.temp(name), { force: true });
   }
 
   private closeAll(): void {
-    for (const [name, fd] of this.files) {
-      if (fd >= 0) closeSync(fd);
-      this.files.set(name, -1);
+    for (const file of this.files.values()) {
+      if (file.fd >= 0) closeSync(file.fd);
+      file.fd = -1;
     }
   }
 
@@ -369,7 +462,7 @@ function progressText(done: number, total: number): string {
   return `replaying [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} packets`;
 }
 
-function replay(file: string, opts: TlsReplayOptions): void {
+async function replay(file: string, opts: TlsReplayOptions): Promise<void> {
   const psk = parsePsk(opts.psk);
   const confirmDelay = parseConfirmDelay(opts.confirmDelay);
   if (opts.writePlaintext) checkPlaintextDir(opts.writePlaintext);
@@ -383,7 +476,7 @@ function replay(file: string, opts: TlsReplayOptions): void {
   let report: ReplayReport;
   let source: ReplaySource;
   try {
-    ({ report, source } = replayCaptureFile(file, {
+    ({ report, source } = await replayCaptureFile(file, {
       nic: opts.nic,
       keyLog,
       ...(psk ? { psk } : {}),
@@ -397,9 +490,9 @@ function replay(file: string, opts: TlsReplayOptions): void {
             },
           }
         : {}),
-    }));
+    }, plaintext ? { betweenSteps: () => plaintext.breathe() } : {}));
   } catch (err) {
-    plaintext?.abort();
+    await plaintext?.abort();
     throw err;
   } finally {
     spinner?.stop();
@@ -415,7 +508,7 @@ function replay(file: string, opts: TlsReplayOptions): void {
     const names = report.connections
       .filter((c) => c.status === 'decrypted')
       .flatMap((c) => c.directions.map((d) => plaintextFileName(c.stream, d.role)));
-    written.plaintext = { dir: opts.writePlaintext, files: plaintext.commit(names).sort() };
+    written.plaintext = { dir: opts.writePlaintext, files: (await plaintext.commit(names)).sort() };
   }
   if (opts.plot) {
     writeFileAtomic(opts.plot, renderOffloadPlot(report));
@@ -470,7 +563,7 @@ export function registerTls(program: Command): void {
     .option('--confirm-delay <packets>', `software confirms a resync request this many packets after it at the earliest (default ${DEFAULT_CONFIRM_DELAY})`)
     .option('--write-plaintext <dir>', 'write each direction\'s decrypted application data to DIR/stream-<N>-<client|server>-to-<server|client>.bin')
     .option('--plot <file.svg>', 'write an SVG of the offload state along each direction')
-    .action(function (this: Command, file: string) {
-      replay(file, this.optsWithGlobals() as TlsReplayOptions);
+    .action(async function (this: Command, file: string) {
+      await replay(file, this.optsWithGlobals() as TlsReplayOptions);
     });
 }
