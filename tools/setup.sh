@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(clang llvm clang-19 llvm-19 bpftool libbpf-dev libc6-dev-i386 tcpdump tshark iputils-ping iproute2 gcc make)
+pkgs=(clang llvm clang-19 llvm-19 bpftool libbpf-dev libc6-dev-i386 tcpdump tshark iputils-ping iproute2 ethtool openssl gcc make)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

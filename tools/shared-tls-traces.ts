@@ -3,12 +3,15 @@
  * and the keys each one needs: the list the tshark oracle tests and the
  * offload figures in docs/TLS-OFFLOAD.md both walk.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The shared traces sit beside the repository (../shared), as in CI; NICOFF_TLS_TRACES overrides (for instance to check the skip path). */
 export const TRACES = process.env['NICOFF_TLS_TRACES'] ?? join(import.meta.dirname, '..', '..', 'shared', 'tls-traces');
 
 export interface TraceCase {
+  /** Folder the capture and key log names are relative to (default TRACES). */
+  root?: string;
   capture: string;
   /** Key log file next to the capture; undefined when the keys are in a pcapng DSB. */
   keyLog?: string;
@@ -18,6 +21,17 @@ export interface TraceCase {
   psk?: string;
   /** The bridge dropped or held back segments (the manifest's impairment column). */
   impaired?: boolean;
+  /** The bridge sent segments twice. */
+  duplicates?: boolean;
+  /** Segments tshark flags as retransmissions (duplicates included); 0 when absent. */
+  retransmissions?: number;
+  /** TCP connections in the capture, when the manifest says (several: impairments need not hit each). */
+  connections?: number;
+}
+
+/** Path of one of a trace's files. */
+export function tracePath(trace: TraceCase, file: string): string {
+  return join(trace.root ?? TRACES, file);
 }
 
 /** Every shared trace with keys. */
@@ -34,3 +48,38 @@ export const CASES: TraceCase[] = [
 
 /** The shared trace without keys (the replay must report it as such). */
 export const KEYLESS_CASE: TraceCase = { capture: 'public/retrans-tls.pcap' };
+
+/** Where `npm run tls:traces` and `npm run tls:traces:ci` (which .ci/run runs) write the project's own captures; NICOFF_GENERATED_TRACES overrides. */
+export const GENERATED_TRACES = process.env['NICOFF_GENERATED_TRACES'] ?? join(import.meta.dirname, '..', 'build', 'tls-traces');
+
+interface GeneratedRun {
+  file: string;
+  keylog: string;
+  conns: number;
+  reorder_pct: number;
+  loss_permille: number;
+  dup_permille: number;
+  pcap_bytes: number;
+  tshark?: { decrypted_app_records_s2c?: number; retransmission?: number };
+}
+
+/**
+ * The generated captures under 20 MB (duplication, AES-256, several
+ * connections: what the shared traces lack), from the generator's
+ * manifest.json; empty when none were generated.
+ */
+export function generatedCases(): TraceCase[] {
+  const manifest = join(GENERATED_TRACES, 'manifest.json');
+  if (!existsSync(manifest)) return [];
+  const runs = JSON.parse(readFileSync(manifest, 'utf8')) as GeneratedRun[];
+  return runs
+    .filter((r) => r.pcap_bytes < 20_000_000 && existsSync(join(GENERATED_TRACES, r.file)))
+    .map((r) => {
+      const trace: TraceCase = { root: GENERATED_TRACES, capture: r.file, keyLog: r.keylog, connections: r.conns };
+      if (r.reorder_pct > 0 || r.loss_permille > 0) trace.impaired = true;
+      if (r.dup_permille > 0) trace.duplicates = true;
+      if (r.tshark?.retransmission) trace.retransmissions = r.tshark.retransmission;
+      if (r.conns === 1 && r.tshark?.decrypted_app_records_s2c !== undefined) trace.serverRecords = r.tshark.decrypted_app_records_s2c;
+      return trace;
+    });
+}

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { readCapture, type Capture } from '../../src/pcap/index.js';
 import { keyLogFromCaptureSecrets, mergeKeyLogs, parseKeyLog, type KeyLog } from '../../src/tls-offload/keylog.js';
 
-import { CASES, TRACES, type TraceCase } from '../../tools/shared-tls-traces.js';
+import { CASES, TRACES, generatedCases, tracePath, type TraceCase } from '../../tools/shared-tls-traces.js';
 
-export { CASES, TRACES, type TraceCase };
+export { CASES, TRACES, generatedCases, tracePath, type TraceCase };
 
 function tsharkAvailable(): boolean {
   return spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -44,7 +44,7 @@ export function tshark(args: string[]): string {
 
 function keyLogOptions(trace: TraceCase): string[] {
   if (trace.psk) return ['-o', `tls.psk:${trace.psk}`];
-  return trace.keyLog ? ['-o', `tls.keylog_file:${join(TRACES, trace.keyLog)}`] : [];
+  return trace.keyLog ? ['-o', `tls.keylog_file:${tracePath(trace, trace.keyLog)}`] : [];
 }
 
 export interface FollowedStream {
@@ -58,11 +58,11 @@ const followCache = new Map<string, FollowedStream>();
 
 /** The oracle command of the manifest, for one stream (memoised per process). */
 export function tsharkFollow(trace: TraceCase, stream: number): FollowedStream {
-  const key = `${trace.capture}#${stream}`;
+  const key = `${tracePath(trace, trace.capture)}#${stream}`;
   const cached = followCache.get(key);
   if (cached) return cached;
   const output = tshark([
-    '-n', '-r', join(TRACES, trace.capture),
+    '-n', '-r', tracePath(trace, trace.capture),
     '-o', 'tcp.reassemble_out_of_order:TRUE',
     '-o', 'tls.desegment_ssl_records:TRUE',
     '-o', 'tls.desegment_ssl_application_data:TRUE',
@@ -89,19 +89,19 @@ const streamsCache = new Map<string, number[]>();
 
 /** tcp.stream numbers of the packets tshark dissects as TLS (memoised per process). */
 export function tlsStreams(trace: TraceCase): number[] {
-  const cached = streamsCache.get(trace.capture);
+  const cached = streamsCache.get(tracePath(trace, trace.capture));
   if (cached) return cached;
-  const output = tshark(['-n', '-r', join(TRACES, trace.capture), ...keyLogOptions(trace), '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tls']);
+  const output = tshark(['-n', '-r', tracePath(trace, trace.capture), ...keyLogOptions(trace), '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tls']);
   const streams = [...new Set(output.split('\n').filter((l) => l.trim() !== '').map(Number))].sort((a, b) => a - b);
-  streamsCache.set(trace.capture, streams);
+  streamsCache.set(tracePath(trace, trace.capture), streams);
   return streams;
 }
 
 /** Read a trace and its key log (file and pcapng DSB merged). */
 export function loadTrace(trace: TraceCase): { capture: Capture; keyLog: KeyLog; psk?: Buffer } {
-  const capture = readCapture(readFileSync(join(TRACES, trace.capture)), { file: trace.capture });
+  const capture = readCapture(readFileSync(tracePath(trace, trace.capture)), { file: trace.capture });
   const logs = [keyLogFromCaptureSecrets(capture.secrets, trace.capture)];
-  if (trace.keyLog) logs.push(parseKeyLog(readFileSync(join(TRACES, trace.keyLog), 'utf8'), trace.keyLog));
+  if (trace.keyLog) logs.push(parseKeyLog(readFileSync(tracePath(trace, trace.keyLog), 'utf8'), trace.keyLog));
   const keyLog = mergeKeyLogs(logs);
   return trace.psk ? { capture, keyLog, psk: Buffer.from(trace.psk, 'hex') } : { capture, keyLog };
 }

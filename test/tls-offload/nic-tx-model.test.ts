@@ -34,6 +34,7 @@ import {
   type TxSegment,
 } from '../../src/tls-offload/nic-tx-model.js';
 import { decryptCapture } from '../../src/tls-offload/software-decrypt.js';
+import { GENERATED_TRACES, TRACES } from '../../tools/shared-tls-traces.js';
 
 // ---------------------------------------------------------------------------
 // Synthetic records and segments.
@@ -273,8 +274,7 @@ describe('transmit model on synthetic segments', () => {
 // ---------------------------------------------------------------------------
 // The shared traces (and the project's own, when generated).
 
-const TRACES = process.env['NICOFF_TLS_TRACES'] ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'tls-traces');
-const OWN_TRACES = join(import.meta.dirname, '..', '..', 'build', 'tls-traces');
+const OWN_TRACES = GENERATED_TRACES;
 const haveTraces = existsSync(join(TRACES, 'MANIFEST.md'));
 const haveTshark = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
 const missing = [!haveTraces && `traces in ${TRACES}`, !haveTshark && 'tshark'].filter(Boolean).join(' and ');
