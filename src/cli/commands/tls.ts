@@ -13,7 +13,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { truncationDiagnostic } from '../../pcap/index.js';
@@ -443,7 +443,8 @@ function jsonConnections(report: ReplayReport): unknown[] {
 
 // ---------------------------------------------------------------- command
 
-function progressSpinner(file: string): Ora | undefined {
+/** ora is loaded only when a progress bar is shown (it and its dependencies cost start-up time otherwise). */
+async function progressSpinner(file: string): Promise<Ora | undefined> {
   // A terminal of zero columns (a pty nobody sized) would make ora clear lines forever.
   if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return undefined;
   let size = 0;
@@ -453,6 +454,7 @@ function progressSpinner(file: string): Ora | undefined {
     return undefined; // the replay reports the unreadable file
   }
   if (size < LARGE_CAPTURE_BYTES) return undefined;
+  const { default: ora } = await import('ora');
   return ora({ stream: process.stderr, text: 'replaying', discardStdin: false }).start();
 }
 
@@ -472,7 +474,7 @@ async function replay(file: string, opts: TlsReplayOptions): Promise<void> {
   if (!opts.json) for (const w of warnings) printMessage(`${style.warn('warning')} ${formatDiagnostic(w)}`);
 
   const plaintext = opts.writePlaintext ? new PlaintextDirWriter(opts.writePlaintext) : undefined;
-  const spinner = progressSpinner(file);
+  const spinner = await progressSpinner(file);
   let report: ReplayReport;
   let source: ReplaySource;
   try {
