@@ -460,7 +460,8 @@ export class HostTlsStack {
    * the outcome is the same as keeping every packet.
    */
   detach(recycled: ArrayBufferLike): void {
-    const keepFrom = this.pendingCursor < this.pending.length ? this.pending[this.pendingCursor]!.offset : this.nextHeader;
+    // A stream that stopped being TLS is read no more at all.
+    const keepFrom = this.broken ? Infinity : this.pendingCursor < this.pending.length ? this.pending[this.pendingCursor]!.offset : this.nextHeader;
     let drop = 0;
     while (drop < this.wireStarts.length && this.wireEnds[drop]! <= keepFrom) drop++;
     if (drop > 0) {
@@ -477,8 +478,10 @@ export class HostTlsStack {
       this.wireBytes[i] = Buffer.from(bytes.subarray(this.wireStarts[i]! - base, this.wireEnds[i]! - base));
       this.wireBases[i] = this.wireStarts[i]!;
     }
-    if (this.pieceCursor > 0) {
-      this.pieces.splice(0, this.pieceCursor);
+    let usedPieces = this.pieceCursor;
+    while (usedPieces < this.pieces.length && this.pieces[usedPieces]!.offset + this.pieces[usedPieces]!.length <= keepFrom) usedPieces++;
+    if (usedPieces > 0) {
+      this.pieces.splice(0, usedPieces);
       this.pieceCursor = 0;
     }
     if (this.nicCursor > 0) {
