@@ -65,7 +65,6 @@ import {
   TLS_COUNTERS,
   type ConnectionReport,
   type DirectionReport,
-  type NicMode,
   type ReplayOptions,
   type ReplayReport,
   type TlsCounters,
