@@ -54,6 +54,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# nicoff: check what the runs need first, so a missing tool is one message and exit 2, not a capture-less run.
+[ "$(id -u)" = 0 ] || { echo "gen-tls-traces: needs root (it creates network namespaces)" >&2; exit 2; }
+for tool in ip ethtool tcpdump openssl node python3; do
+  command -v "$tool" >/dev/null || { echo "gen-tls-traces: '$tool' is not installed (tools/setup.sh installs it)" >&2; exit 2; }
+done
 mkdir -p "$OUT"
 # --- helpers written into the temp dir (self-contained) ---------------------------------------
 cat > "$WORK/tls-server.js" <<'EOF'
@@ -253,6 +258,7 @@ EOF
   for ns in $S $R $C; do ip netns del $ns 2>/dev/null || true; done
   local t1; t1=$(date +%s.%N)
   local gen transfer; gen=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}"); transfer=$(awk "BEGIN{printf \"%.1f\", $tx1 - $tx0}")
+  [ -s "$pcap" ] || { echo "gen-tls-traces: $name: tcpdump wrote no capture" >&2; exit 1; }
   echo "$name tool=$tool ver=$ver cipher=$cipher conns=$connspec bytes/conn=$bytes reorder=$reo% loss=${loss}permille dup=${dup}permille bridge=$bst client=$res gen=${gen}s transfer=${transfer}s pcap=$(stat -c %s "$pcap") B"
   { grep -v "\"file\":\"$name.pcap\"" "$OUT/gen-log.jsonl" 2>/dev/null || true; } > "$WORK/gen-log.tmp"
   echo "{\"file\":\"$name.pcap\",\"keylog\":\"$name.keylog\",\"tool\":\"$tool\",\"version\":\"$ver\",\"cipher\":\"$cipher\",\"conns\":$conns,\"concurrent\":$par,\"bytes_per_conn\":$bytes,\"timeout_s\":$tmo,\"reorder_pct\":$reo,\"loss_permille\":$loss,\"dup_permille\":$dup,\"injected\":$bst,\"tcpdump_kernel_drops\":${kdrop:-null},\"client\":$res,\"gen_seconds\":$gen,\"transfer_seconds\":$transfer,\"pcap_bytes\":$(stat -c %s "$pcap")}" >> "$WORK/gen-log.tmp"
@@ -358,6 +364,7 @@ if command -v tshark >/dev/null && [ ${#GENERATED[@]} -gt 0 ]; then
       if (t.follow_tls_bytes_bulk !== t.decrypted_app_bytes_s2c) notes.push(`${r.file}: follow,tls gives ${t.follow_tls_bytes_bulk} bulk bytes, the data.len sum ${t.decrypted_app_bytes_s2c}.`);
       if (t.tls_streams !== (r.conns ?? 1)) notes.push(`${r.file}: ${t.tls_streams} TLS streams for ${r.conns ?? 1} connections.`);
       if (r.reorder_pct == 0 && r.loss_permille == 0 && r.dup_permille == 0 && t.retransmission > 0) notes.push(`${r.file}: ${t.retransmission} retransmission(s) (${t.spurious_retransmission} spurious) although the bridge impaired nothing: the sender's tail-loss probe fired while the user-space bridge held data or ACKs up (it stalls on a busy machine); tshark flags them like any retransmission.`);
+      if (r.reorder_pct == 0 && r.loss_permille == 0 && t.out_of_order + t.prev_segment_not_captured > 0) notes.push(`${r.file}: ${t.out_of_order} out-of-order segment(s) and ${t.prev_segment_not_captured} hole(s) although the bridge reordered and dropped nothing: frames crossed on a busy machine; the receiving NIC sees this as reordering, and nicoff's tests treat the capture as impaired.`);
       if (r.tcpdump_kernel_drops) notes.push(`${r.file}: tcpdump reports ${r.tcpdump_kernel_drops} packets dropped by the kernel (the capture misses them).`);
       if (inj.bridge_socket_drops) notes.push(`${r.file}: the bridge's sockets dropped ${inj.bridge_socket_drops} frames it never saw (unintended loss).`);
       const errs = (r.client.per_connection || [r.client]).filter((c) => c.error).length;

@@ -19,7 +19,7 @@ export interface TraceCase {
   serverRecords?: number;
   /** Pre-shared key (hex) for plain-PSK captures, passed to tshark as tls.psk. */
   psk?: string;
-  /** The bridge dropped or held back segments (the manifest's impairment column). */
+  /** Segments were dropped or arrived out of order: asked of the bridge, or seen by tshark in the capture. */
   impaired?: boolean;
   /** The bridge sent segments twice. */
   duplicates?: boolean;
@@ -60,7 +60,7 @@ interface GeneratedRun {
   loss_permille: number;
   dup_permille: number;
   pcap_bytes: number;
-  tshark?: { decrypted_app_records_s2c?: number; retransmission?: number };
+  tshark?: { decrypted_app_records_s2c?: number; retransmission?: number; out_of_order?: number; prev_segment_not_captured?: number };
 }
 
 /**
@@ -76,7 +76,13 @@ export function generatedCases(): TraceCase[] {
     .filter((r) => r.pcap_bytes < 20_000_000 && existsSync(join(GENERATED_TRACES, r.file)))
     .map((r) => {
       const trace: TraceCase = { root: GENERATED_TRACES, capture: r.file, keyLog: r.keylog, connections: r.conns };
-      if (r.reorder_pct > 0 || r.loss_permille > 0) trace.impaired = true;
+      // Impaired by what the capture shows, not only by what the bridge was asked: on a busy machine a
+      // "clean" run can still deliver a segment out of order (the receiving NIC sees a hole, then the
+      // segment), which loses the record boundary as any reordering does. CI saw this once on
+      // t12-aes256gcm-clean; it reproduces about 1 run in 16 with both CPUs loaded.
+      if (r.reorder_pct > 0 || r.loss_permille > 0 || (r.tshark?.out_of_order ?? 0) > 0 || (r.tshark?.prev_segment_not_captured ?? 0) > 0) {
+        trace.impaired = true;
+      }
       if (r.dup_permille > 0) trace.duplicates = true;
       if (r.tshark?.retransmission) trace.retransmissions = r.tshark.retransmission;
       if (r.conns === 1 && r.tshark?.decrypted_app_records_s2c !== undefined) trace.serverRecords = r.tshark.decrypted_app_records_s2c;
