@@ -1,0 +1,40 @@
+/**
+ * What a lowering sees: the instruction, its facts, the program around it, and
+ * the code it appends to. Lowerings are registered by opcode in
+ * lowering-table.ts; each is a function of this context.
+ */
+import type { Insn } from '../ebpf/insn.js';
+import type { NfpFirmwareCaps } from '../verifier/nfp-target.js';
+import type { LoweringFacts, LoweringInsnFacts } from './lowering-facts.js';
+import type { NfpCode } from './nfp-code.js';
+
+export type CompileProgramType = 'xdp' | 'tc';
+
+export interface LoweringContext {
+  code: NfpCode;
+  /** Every slot of the program (ld_imm64 fillers included), as decoded. */
+  insns: readonly Insn[];
+  index: number;
+  insn: Insn;
+  facts: LoweringInsnFacts | undefined;
+  programFacts: LoweringFacts;
+  programType: CompileProgramType;
+  caps: NfpFirmwareCaps;
+  /** The current function: its index (0 = main program) and frame depth, rounded up to 4 as the JIT does. */
+  subprog: number;
+  frameDepth: number;
+  /** Mark instruction `index` as folded into this one (it emits nothing; jumps to it land on the next word). */
+  skip(index: number): void;
+}
+
+export type Lowering = (ctx: LoweringContext) => void;
+
+/** The instruction has no lowering (yet, or on the NFP): NC5700 with the reason. */
+export class LoweringGap extends Error {
+  constructor(
+    readonly insnIndex: number,
+    readonly reason: string,
+  ) {
+    super(`instruction ${insnIndex}: ${reason}`);
+  }
+}
