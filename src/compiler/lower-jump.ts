@@ -1,11 +1,9 @@
 /**
  * Jump and exit lowerings. A jump's NFP branch targets the first NFP word of
- * the destination eBPF instruction (resolved in nfp-code.ts finishCode); an
- * exit in the main program branches to the outro through the loader's exit
- * relocation.
+ * the destination eBPF instruction (resolved in nfp-code.ts finishCode).
  */
-import { BPF_EXIT, BPF_JA, BPF_JMP } from '../ebpf/opcodes.js';
-import { LoweringGap, type Lowering, type LoweringContext } from './lowering-context.js';
+import { BPF_JA, BPF_JMP } from '../ebpf/opcodes.js';
+import type { Lowering, LoweringContext } from './lowering-context.js';
 
 /** The eBPF instruction a jump at `ctx.index` lands on. */
 export function jumpTarget(ctx: LoweringContext): number {
@@ -16,12 +14,6 @@ function ja(ctx: LoweringContext): void {
   ctx.code.br('br', { kind: 'ebpf', insn: jumpTarget(ctx) });
 }
 
-function exit(ctx: LoweringContext): void {
-  if (ctx.subprog !== 0) throw new LoweringGap(ctx.index, 'return from a BPF-to-BPF call is not lowered yet');
-  ctx.code.br('br', { kind: 'exit' });
-}
-
 export const JUMP_LOWERINGS: readonly [number, Lowering][] = [
   [BPF_JMP | BPF_JA, ja],
-  [BPF_JMP | BPF_EXIT, exit],
 ];

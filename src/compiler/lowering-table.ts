@@ -3,7 +3,11 @@
  * rows; adding an opcode is a row there and its tests.
  */
 import { ALU_LOWERINGS } from './lower-alu.js';
+import { ARITH_LOWERINGS } from './lower-alu-arith.js';
+import { CALL_LOWERINGS } from './lower-call.js';
 import { JUMP_LOWERINGS } from './lower-jump.js';
+import { PACKET_LOWERINGS } from './lower-packet.js';
+import { STACK_MAP_LOWERINGS } from './lower-stack-map.js';
 import type { Lowering } from './lowering-context.js';
 
 function buildTable(families: readonly (readonly [number, Lowering][])[]): ReadonlyMap<number, Lowering> {
@@ -17,4 +21,11 @@ function buildTable(families: readonly (readonly [number, Lowering][])[]): Reado
   return table;
 }
 
-export const KERNEL_LOWERINGS: ReadonlyMap<number, Lowering> = buildTable([ALU_LOWERINGS, JUMP_LOWERINGS]);
+export const KERNEL_LOWERINGS: ReadonlyMap<number, Lowering> = buildTable([
+  ALU_LOWERINGS,
+  ARITH_LOWERINGS,
+  JUMP_LOWERINGS,
+  CALL_LOWERINGS,
+  PACKET_LOWERINGS,
+  STACK_MAP_LOWERINGS,
+]);
