@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   run: async () => (await import('./commands/run.js')).registerRun,
   asm: async () => (await import('./commands/asm.js')).registerAsm,
   verify: async () => (await import('./commands/verify.js')).registerVerify,
+  compile: async () => (await import('./commands/compile.js')).registerCompile,
   tls: async () => (await import('./commands/tls.js')).registerTls,
 };
 

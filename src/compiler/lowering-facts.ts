@@ -5,7 +5,8 @@
  * or, in kernel-compatible mode, are injected from a golden annotation
  * (`factsFromGoldenAnnotations`), because the kernel JIT's words depend on them.
  */
-import type { InsnFacts, ProgramFacts } from '../verifier/verify-types.js';
+import { factsGoldenKeys } from '../verifier/facts-json.js';
+import type { ProgramFacts } from '../verifier/verify-types.js';
 
 export type LoweringPointer = 'ctx' | 'pkt' | 'stack' | 'map';
 
@@ -85,7 +86,7 @@ export function parseGoldenFactTokens(tokens: readonly string[]): LoweringInsnFa
         f.umaxDst = parseNumber(value);
         break;
       case 'zext':
-        f.zext = true;
+        f.zext = value !== '0';
         break;
       case 'func':
         f.func = Number(value);
@@ -106,7 +107,7 @@ export function parseGoldenFactTokens(tokens: readonly string[]): LoweringInsnFa
         f.xaddbig = value !== '0';
         break;
       case 'adjust_head_opt':
-        f.adjustHeadOpt = true;
+        f.adjustHeadOpt = value !== '0';
         break;
       default:
         throw new Error(`unknown golden fact key ${key}`);
@@ -122,57 +123,16 @@ export function factsFromGoldenAnnotations(annotations: ReadonlyMap<number, read
   return { insns, stackDepth };
 }
 
-function pointerOf(kinds: readonly string[]): LoweringPointer | undefined {
-  if (kinds.length !== 1) return undefined;
-  switch (kinds[0]) {
-    case 'ctx':
-      return 'ctx';
-    case 'packet':
-      return 'pkt';
-    case 'stack':
-      return 'stack';
-    case 'map_value':
-      return 'map';
-    default:
-      return undefined;
-  }
-}
-
-function fromInsn(f: InsnFacts): LoweringInsnFacts {
-  const out: LoweringInsnFacts = {};
-  if (f.mem) {
-    const ptr = pointerOf(f.mem.base);
-    if (ptr) out.ptr = ptr;
-    if (f.mem.id !== undefined) out.id = f.mem.id;
-    if (f.mem.off !== undefined) out.off = f.mem.off;
-    if (f.mem.access === 'atomic') {
-      if (f.mem.xadd16 !== undefined) out.xadd16 = f.mem.xadd16;
-      if (f.mem.xaddbig !== undefined) out.xaddbig = f.mem.xaddbig;
-    }
-  }
-  if (f.alu) {
-    out.uminDst = f.alu.uminDst;
-    out.umaxDst = f.alu.umaxDst;
-    if (f.alu.uminSrc !== undefined) out.uminSrc = f.alu.uminSrc;
-    if (f.alu.umaxSrc !== undefined) out.umaxSrc = f.alu.umaxSrc;
-  }
-  if (f.zext) out.zext = true;
-  if (f.call?.kind === 'helper') {
-    out.func = f.call.func;
-    const r2 = f.call.args[1];
-    if (r2?.stackOff !== undefined) out.arg2off = r2.stackOff;
-    const r1 = f.call.args[0];
-    if (r1 && r1.kinds.length === 1) out.arg1type = r1.kinds[0]!;
-  }
-  if (f.mapIndex !== undefined) out.mapidx = f.mapIndex;
-  return out;
-}
-
-/** Facts from nicoff's own verifier (`verifyProgram(..., { target: 'nfp' })`). */
+/**
+ * Facts from nicoff's own verifier (`verifyProgram(..., { target: 'nfp' })`),
+ * read through the same golden-key table the verifier's golden test checks
+ * (src/verifier/facts-json.ts), so both ends speak one vocabulary.
+ */
 export function factsFromVerifier(facts: ProgramFacts): LoweringFacts {
-  const insns = facts.insns.map((f) => (f ? fromInsn(f) : undefined));
-  if (facts.adjustHeadConstant !== undefined) {
-    for (const f of insns) if (f?.func === 44) f.adjustHeadOpt = true;
-  }
+  const insns = facts.insns.map((f, i) => {
+    if (!f) return undefined;
+    const tokens = [...factsGoldenKeys(facts, i)].map(([key, value]) => `${key}=${value}`);
+    return parseGoldenFactTokens(tokens);
+  });
   return { insns, stackDepth: facts.subprogStackDepth };
 }

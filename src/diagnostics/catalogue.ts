@@ -210,6 +210,8 @@ export const CATALOGUE = {
   NC5055: row('unsupported-nfp', 'instruction {insn}: bpf_xdp_adjust_tail by +{delta} grows the packet, which the NFP does not support (it only shrinks)'),
   NC5056: row('unsupported-nfp', 'instruction {insn}: bpf_xdp_adjust_head by {delta} can never succeed on the NFP: the firmware keeps packet data between offsets {min} and {max}'),
   // (end of nfp block)
+  // --- the compiler (src/compiler), NC5100-NC5199 ---
+  NC5100: row('unsupported-nfp', 'instruction {insn}: nicoff does not lower this to NFP code yet ({reason})'),
 
   // --- NFP microcode ---
   NC6001: row('input', 'NFP instruction word {word} cannot be decoded: {reason}'),

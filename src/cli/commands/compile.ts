@@ -1,0 +1,83 @@
+import { basename } from 'node:path';
+import { Option, type Command } from 'commander';
+import { fail } from '../../diagnostics/diagnostic.js';
+import { loadObject } from '../../ebpf/load-object.js';
+import { compileProgram, type CompiledProgram } from '../../compiler/compile-program.js';
+import { formatImageListing, imageSummary, listNfpImage } from '../../nfp-backend/image/image-listing.js';
+import { writeNfpImage } from '../../nfp-backend/image/write-image.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { readInputFile } from '../input-files.js';
+import { printData, printJson, table, type GlobalOptions } from '../output.js';
+import { selectPrograms } from '../select-programs.js';
+
+interface CompileCommandOptions extends GlobalOptions {
+  prog?: string;
+  output?: string;
+  mode: 'kernel-compat';
+  listing?: boolean;
+}
+
+/** `prog.o` -> `prog.nfp`; several programs: `prog.NAME.nfp` (in the current directory, as a compiler's a.out). */
+function defaultOutput(file: string, program: string, several: boolean): string {
+  const stem = basename(file).replace(/\.o$/, '');
+  return several ? `${stem}.${program}.nfp` : `${stem}.nfp`;
+}
+
+function summaryRows(c: CompiledProgram, output: string): string[][] {
+  return [
+    ['program', `${c.name} (${c.programType})`],
+    ['eBPF instructions in', String(c.ebpfSlots)],
+    // The outro starts at the abort block; everything before it is the prologue and the program's own words.
+    ['NFP instructions out', `${c.image.words.length} (${c.lowered.abort} prologue and program, ${c.image.words.length - c.lowered.abort} outro and nop tail)`],
+    ['stack', `${c.image.stackDepth} bytes`],
+    ['maps', c.image.maps.length ? c.image.maps.map((m) => `${m.name} -> table ${m.tableId}`).join(', ') : 'none'],
+    ['image', output],
+  ];
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command('compile')
+    .description('verify an eBPF object for the NFP and lower it to NFP microcode (an ELF firmware image, EM_NFP); exit 1 when the NFP cannot take it')
+    .argument('<object>', 'eBPF ELF object built by clang')
+    .option('--prog <name>', 'only this program (default: every program of the object)')
+    .option('-o, --output <file>', 'image to write (default: OBJECT.nfp in the current directory; OBJECT.PROG.nfp for several programs)')
+    .addOption(
+      new Option('--mode <mode>', 'kernel-compat: exactly the words of the Linux nfp JIT (the optimizing mode is not written yet)')
+        .choices(['kernel-compat'])
+        .default('kernel-compat'),
+    )
+    .option('--listing', 'print the annotated NFP listing (eBPF instruction and source line above each group)')
+    .action(function (this: Command, file: string) {
+      const opts = this.optsWithGlobals() as CompileCommandOptions;
+      const obj = loadObject(readInputFile(file), { path: file });
+      const progs = selectPrograms(obj, opts.prog);
+      if (opts.output !== undefined && progs.length > 1) {
+        fail('NC8001', { reason: `${file} has ${progs.length} programs; name one with --prog to use -o, or drop -o` });
+      }
+      // Compile every program before writing anything, so a refusal leaves no partial output.
+      const compiled = progs.map((p) => ({ c: compileProgram(obj, p, { mode: opts.mode, file }), output: opts.output ?? defaultOutput(file, p.name, progs.length > 1) }));
+      for (const { c, output } of compiled) writeFileAtomic(output, writeNfpImage(c.image));
+      if (opts.json) {
+        printJson({
+          file,
+          mode: opts.mode,
+          programs: compiled.map(({ c, output }) => ({
+            name: c.name,
+            type: c.programType,
+            ebpfInstructions: c.ebpfSlots,
+            nfpInstructions: c.image.words.length,
+            stackBytes: c.image.stackDepth,
+            maps: c.image.maps.map((m) => ({ name: m.name, tableId: m.tableId })),
+            output,
+            image: imageSummary(c.image),
+          })),
+        });
+        return;
+      }
+      for (const { c, output } of compiled) {
+        printData(table(summaryRows(c, output)));
+        if (opts.listing) printData(formatImageListing(c.image, listNfpImage(c.image), output).join('\n'));
+      }
+    });
+}

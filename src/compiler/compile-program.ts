@@ -1,0 +1,151 @@
+/**
+ * `nicoff compile` as a library call: verify one program of an object for the
+ * NFP, lower it with the verifier's facts, and wrap the words in a firmware
+ * image (src/nfp-backend/image) with its relocations, maps and address map.
+ * Refusals are coded diagnostics: the verifier's own, or NC5100 for an
+ * instruction the compiler does not lower yet.
+ */
+import { fail, makeDiagnostic, NicoffError } from '../diagnostics/diagnostic.js';
+import { MAP_TYPE, type BpfObject, type BpfProgram } from '../ebpf/bpf-object.js';
+import type { NfpImage, NfpRelocation } from '../nfp-backend/image/nfp-image.js';
+import { decodeRawWord } from '../nfp-backend/isa/raw-relocation.js';
+import { NIC_FIRMWARE_ABI, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
+import { NIC_FIRMWARE_CAPS } from '../verifier/nfp-target.js';
+import { verifyInputFromObject } from '../verifier/program-input.js';
+import { verifyProgram } from '../verifier/verify-program.js';
+import type { VerifyStats } from '../verifier/verify-types.js';
+import { LoweringGap } from './lowering-context.js';
+import { factsFromVerifier } from './lowering-facts.js';
+import { lowerProgram, type LoweredProgram } from './lower-program.js';
+
+export type CompileMode = 'kernel-compat';
+
+export interface CompileOptions {
+  mode?: CompileMode;
+  /** Object file name, for diagnostics and the image. */
+  file?: string;
+  /** NFP_NET_CFG_BPF_START / _DONE (default: nic-firmware's 3072 and 1). */
+  startPc?: number;
+  donePc?: number;
+}
+
+export interface CompiledProgram {
+  name: string;
+  programType: NfpProgramType;
+  ebpfSlots: number;
+  image: NfpImage;
+  lowered: LoweredProgram;
+  verifierStats: VerifyStats;
+}
+
+function nfpProgramType(prog: BpfProgram): NfpProgramType {
+  if (prog.type === 'xdp') return 'xdp';
+  if (prog.type === 'sched_cls') return 'tc';
+  return fail('NC5002', { type: prog.type });
+}
+
+function nfpMaps(obj: BpfObject): NfpMapDef[] {
+  return obj.maps.map((m) => ({
+    // The firmware numbers tables from 1 in object order (golden README: first map = table 1).
+    tableId: m.index + 1,
+    name: m.name,
+    type: m.type === MAP_TYPE.array ? 'array' : 'hash',
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+  }));
+}
+
+/** The image's relocation records, read back from the raw words' relocation bytes and placeholders. */
+function relocationsOf(lowered: LoweredProgram): NfpRelocation[] {
+  const out: NfpRelocation[] = [];
+  lowered.raw.forEach((raw, pc) => {
+    const word = decodeRawWord(raw);
+    const p = word.placeholder;
+    switch (word.relocation.name) {
+      case 'none':
+        return;
+      case 'program-relative':
+        out.push({ pc, kind: 'branch', value: p.kind === 'program-relative' ? p.value : 0 });
+        return;
+      case 'immed-relative':
+        out.push({ pc, kind: 'immed-address', value: p.kind === 'program-relative' ? p.value : 0 });
+        return;
+      case 'exit':
+        out.push({ pc, kind: 'exit', value: lowered.exit });
+        return;
+      case 'abort':
+        out.push({ pc, kind: 'abort', value: lowered.abort });
+        return;
+      case 'next-packet':
+        out.push({ pc, kind: 'done', value: 0 });
+        return;
+      case 'helper':
+        out.push({ pc, kind: 'helper', value: p.kind === 'helper' ? p.helperId : 0 });
+        return;
+      case 'push-trampoline':
+      case 'pop-trampoline':
+        return fail('NC9001', { reason: 'trampoline relocations are not written to images yet' });
+    }
+  });
+  return out;
+}
+
+/** Verify `prog` for the NFP and lower it; throws NicoffError with the refusal. */
+export function compileProgram(obj: BpfObject, prog: BpfProgram, options: CompileOptions = {}): CompiledProgram {
+  const programType = nfpProgramType(prog);
+  const input = verifyInputFromObject(obj, prog);
+  if (options.file !== undefined) input.file = options.file;
+  const verified = verifyProgram(input, { target: 'nfp' });
+  if (!verified.ok) throw new NicoffError(verified.error);
+  const facts = factsFromVerifier(verified.facts);
+  let lowered: LoweredProgram;
+  try {
+    lowered = lowerProgram({
+      insns: prog.insns,
+      programType,
+      facts,
+      subprogStarts: verified.facts.subprogStarts,
+      caps: NIC_FIRMWARE_CAPS,
+      startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc,
+      donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc,
+    });
+  } catch (e) {
+    if (!(e instanceof LoweringGap)) throw e;
+    const source = input.lineInfo[e.insnIndex];
+    throw new NicoffError(
+      makeDiagnostic(
+        'NC5100',
+        { insn: e.insnIndex, reason: e.reason },
+        {
+          ...(options.file !== undefined ? { file: options.file } : {}),
+          insn: e.insnIndex,
+          ...(source ? { source: { file: source.file, line: source.line, column: source.column, text: source.text } } : {}),
+        },
+      ),
+    );
+  }
+  const abi = { ...NIC_FIRMWARE_ABI, startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc, donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc };
+  const addressMap = prog.insns.map((_, i) => {
+    const start = lowered.ebpfStart[i]!;
+    return start < lowered.ebpfStart[i + 1]! ? start : null;
+  });
+  const image: NfpImage = {
+    name: prog.name,
+    programType,
+    abi,
+    stackDepth: verified.facts.stackDepth,
+    words: lowered.loaded,
+    relocations: relocationsOf(lowered),
+    labels: { exit: lowered.exit, abort: lowered.abort },
+    maps: nfpMaps(obj),
+    ebpf: prog.bytes,
+    addressMap,
+    sourceLines: prog.insns.flatMap((_, i) => {
+      const s = input.lineInfo[i];
+      return s ? [{ insn: i, file: s.file, line: s.line, column: s.column, ...(s.text !== undefined ? { text: s.text } : {}) }] : [];
+    }),
+    verifierFacts: [],
+  };
+  return { name: prog.name, programType, ebpfSlots: prog.insns.length, image, lowered, verifierStats: verified.stats };
+}
