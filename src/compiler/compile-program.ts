@@ -13,7 +13,7 @@ import { NIC_FIRMWARE_ABI, type NfpMapDef, type NfpProgramType } from '../nfp-ba
 import { NIC_FIRMWARE_CAPS } from '../verifier/nfp-target.js';
 import { verifyInputFromObject } from '../verifier/program-input.js';
 import { verifyProgram } from '../verifier/verify-program.js';
-import type { VerifyStats } from '../verifier/verify-types.js';
+import type { ProgramFacts, VerifyStats } from '../verifier/verify-types.js';
 import { LoweringGap } from './lowering-context.js';
 import { factsFromVerifier } from './lowering-facts.js';
 import { lowerProgram, type LoweredProgram } from './lower-program.js';
@@ -44,16 +44,38 @@ function nfpProgramType(prog: BpfProgram): NfpProgramType {
   return fail('NC5002', { type: prog.type });
 }
 
-function nfpMaps(obj: BpfObject): NfpMapDef[] {
-  return obj.maps.map((m) => ({
-    // The firmware numbers tables from 1 in object order (golden README: first map = table 1).
-    tableId: m.index + 1,
-    name: m.name,
-    type: m.type === MAP_TYPE.array ? 'array' : 'hash',
-    keySize: m.keySize,
-    valueSize: m.valueSize,
-    maxEntries: m.maxEntries,
-  }));
+/**
+ * 32-bit value words the program adds to atomically, per map index: the card
+ * keeps those big-endian and the driver swaps them on host access
+ * (nfp-microcode.md D.5), so the image must say which they are.
+ */
+function atomicWordsByMap(facts: ProgramFacts): Map<number, Set<number>> {
+  const out = new Map<number, Set<number>>();
+  for (const f of facts.insns) {
+    const m = f?.mem;
+    if (m?.access !== 'atomic' || m.mapIndex === undefined || m.accessOffset === undefined) continue;
+    const words = out.get(m.mapIndex) ?? new Set<number>();
+    for (let w = 0; w < m.size / 4; w++) words.add(Math.floor(m.accessOffset / 4) + w);
+    out.set(m.mapIndex, words);
+  }
+  return out;
+}
+
+function nfpMaps(obj: BpfObject, facts: ProgramFacts): NfpMapDef[] {
+  const atomic = atomicWordsByMap(facts);
+  return obj.maps.map((m) => {
+    const words = atomic.get(m.index);
+    return {
+      // The firmware numbers tables from 1 in object order (golden README: first map = table 1).
+      tableId: m.index + 1,
+      name: m.name,
+      type: m.type === MAP_TYPE.array ? 'array' : 'hash',
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      ...(words ? { atomicWords: [...words].sort((a, b) => a - b) } : {}),
+    };
+  });
 }
 
 /** The image's relocation records, read back from the raw words' relocation bytes and placeholders. */
@@ -138,7 +160,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     words: lowered.loaded,
     relocations: relocationsOf(lowered),
     labels: { exit: lowered.exit, abort: lowered.abort },
-    maps: nfpMaps(obj),
+    maps: nfpMaps(obj, verified.facts),
     ebpf: prog.bytes,
     addressMap,
     sourceLines: prog.insns.flatMap((_, i) => {

@@ -348,7 +348,7 @@ export interface OracleRun {
 }
 
 /** The reference interpreter over `packets`, maps carried from packet to packet. */
-export function runInterpreterOracle(gp: GoldenProgram, packets: readonly Uint8Array[]): OracleRun {
+export function runInterpreterOracle(gp: Pick<GoldenProgram, 'obj' | 'prog'>, packets: readonly Uint8Array[]): OracleRun {
   const maps = createMapRuntime(gp.obj.maps);
   const snapshot = (): MapSnapshot[] =>
     gp.obj.maps.map((m, index) => ({
@@ -372,7 +372,7 @@ export function runInterpreterOracle(gp: GoldenProgram, packets: readonly Uint8A
 }
 
 /** BPF_PROG_TEST_RUN over `packets` in one runner process, map dumps after every packet. Needs a usable kernel. */
-export function runKernelOracle(gp: GoldenProgram, packets: readonly Uint8Array[]): OracleRun {
+export function runKernelOracle(gp: Pick<GoldenProgram, 'obj' | 'prog'>, packets: readonly Uint8Array[]): OracleRun {
   const req = programRequestFromObject(
     gp.obj,
     gp.prog,
