@@ -12,6 +12,8 @@ import { LoweringGap, type CompileProgramType, type LoweringContext } from './lo
 import { KERNEL_LOWERINGS } from './lowering-table.js';
 import { finishCode, NfpCode, type EmittedWord } from './nfp-code.js';
 import { emitOutro, emitPrologue, NOP_TAIL } from './program-frame.js';
+import { planMemoryAccess } from './packet-cache.js';
+import { emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
 
 export interface LowerProgramInput {
   /** Decoded slots (ld_imm64 fillers included). */
@@ -42,11 +44,13 @@ function roundUp(n: number, to: number): number {
 
 export function lowerProgram(input: LowerProgramInput): LoweredProgram {
   const caps = input.caps ?? NIC_FIRMWARE_CAPS;
-  const starts = input.subprogStarts ?? [0];
+  const starts = input.subprogStarts ?? findFunctionStarts(input.insns);
   const code = new NfpCode();
-  const skipped = new Set<number>();
+  // The kernel's pre-translation passes (context copy, LD_ABS cleanup, gathering, packet cache).
+  const skipped = planMemoryAccess(input.insns, input.facts);
   const ebpfStart: number[] = new Array(input.insns.length + 1).fill(0);
   emitPrologue(code);
+  registerFunctionStarts(code, starts);
   let subprog = 0;
   for (let index = 0; index < input.insns.length; index++) {
     while (subprog + 1 < starts.length && index >= starts[subprog + 1]!) subprog++;
@@ -58,6 +62,8 @@ export function lowerProgram(input: LowerProgramInput): LoweredProgram {
     const lowering = KERNEL_LOWERINGS.get(insn.code);
     if (!lowering) throw new LoweringGap(index, `opcode 0x${insn.code.toString(16).padStart(2, '0')} has no lowering yet`);
     code.current = index;
+    // A called function first parks its return address (A21) in its frame.
+    if (subprog > 0 && index === starts[subprog]) emitSubprogEntry(code);
     const ctx: LoweringContext = {
       code,
       insns: input.insns,
@@ -76,10 +82,11 @@ export function lowerProgram(input: LowerProgramInput): LoweredProgram {
   ebpfStart[input.insns.length] = code.pc;
   code.current = undefined;
   const { abort, exit } = emitOutro(code, input.programType);
+  const trampolines = programNeedsTrampolines(input.insns, starts) ? emitCallTrampolines(code) : {};
   code.nop(NOP_TAIL);
   const { raw, loaded } = finishCode(
     code.words,
-    { ebpfStart, exit, abort },
+    { ebpfStart, exit, abort, ...trampolines },
     {
       startPc: input.startPc ?? 3072,
       donePc: input.donePc ?? 1,

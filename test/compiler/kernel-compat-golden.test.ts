@@ -97,7 +97,10 @@ d('kernel-compatible lowering: the lowering catalogue', () => {
     const lowered = lowerCase(c);
     expect(differences(lowered.loaded, c.words)).toEqual([]);
   });
-  test.each(cases.filter((c) => NOT_LOWERED.has(c.title)).map((c) => [c.title, c] as const))('not lowered yet, refused with NC5700: %s', (_title, c) => {
-    expect(() => lowerCase(c)).toThrow(LoweringGap);
-  });
+  const notLowered = cases.filter((c) => NOT_LOWERED.has(c.title));
+  if (notLowered.length) {
+    test.each(notLowered.map((c) => [c.title, c] as const))('not lowered yet, refused with a LoweringGap (NC5100): %s', (_title, c) => {
+      expect(() => lowerCase(c)).toThrow(LoweringGap);
+    });
+  }
 });
