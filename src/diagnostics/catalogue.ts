@@ -209,6 +209,7 @@ export const CATALOGUE = {
   NC5054: row('unsupported-nfp', 'instruction {insn}: TC exit with R0 = {value} ({action}) is not supported on the NFP; it takes TC_ACT_SHOT, STOLEN, QUEUED or values above 7'),
   NC5055: row('unsupported-nfp', 'instruction {insn}: bpf_xdp_adjust_tail by +{delta} grows the packet, which the NFP does not support (it only shrinks)'),
   NC5056: row('unsupported-nfp', 'instruction {insn}: bpf_xdp_adjust_head by {delta} can never succeed on the NFP: the firmware keeps packet data between offsets {min} and {max}'),
+  NC5057: row('unsupported-nfp', 'instruction {insn}: bpf_map_update_elem may write a non-zero value into word {word} of map {map}, which the program also adds to atomically; the NFP keeps atomic counters big-endian, so they must be initialised to zero'),
   // (end of nfp block)
   // --- the compiler (src/compiler), NC5100-NC5199 ---
   NC5100: row('unsupported-nfp', 'instruction {insn}: nicoff does not lower this to NFP code yet ({reason})'),

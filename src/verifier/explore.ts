@@ -47,7 +47,7 @@ import {
   type RegState,
 } from './register-state.js';
 import { computeLiveRegisters } from './register-liveness.js';
-import { scalarEquals } from './scalar-range.js';
+import { scalarConstValue, scalarEquals } from './scalar-range.js';
 import { VerifyRefusal, type VerifierEnv } from './verifier-env.js';
 import { formatChanges, formatInsn, formatState } from './verifier-log.js';
 import {
@@ -543,11 +543,37 @@ export class Explorer implements VerifierEnv {
     this.facts.memory(i, load ? 'read' : 'write', size, base, insn.off, this.state.frames.length - 1);
   }
 
+  /**
+   * Before a bpf_map_update_elem call: the value words (of R1's map, through
+   * R3's stack bytes) holding any byte the verifier does not know is zero.
+   * The kernel's nfp hook looks at the same byte kinds (STACK_ZERO or not).
+   */
+  private recordUpdateValueWords(i: number): void {
+    const r1 = this.reg(1);
+    const r3 = this.reg(3);
+    if (r1.type !== 'map_ptr' || r1.mapIndex < 0 || r3.type !== 'stack') return;
+    const map = this.input.maps[r1.mapIndex];
+    const c = scalarConstValue(r3.value);
+    const frame = this.state.frames[r3.frame];
+    if (!map || c === undefined || !frame) return;
+    const off = r3.off + Number(BigInt.asIntN(64, c));
+    const words = new Set<number>();
+    for (let b = 0; b < map.valueSize; b++) {
+      const addr = off + b; // negative, frame-relative
+      const spi = Math.floor((-addr - 1) / 8);
+      const slot = slotAt(frame, spi);
+      const kind = slot.kinds[addr + 8 * (spi + 1)];
+      if (kind !== ByteKind.Zero) words.add(Math.floor(b / 4));
+    }
+    this.facts.updateValueWords(i, r1.mapIndex, words);
+  }
+
   private stepCondJump(i: number, insn: Insn, info: OpcodeInfo): number {
     const wide = info.kind === 'jmp';
     this.readReg(insn.dst, wide);
     if (info.source === 0x08) this.readReg(insn.src, wide);
     const target = jumpTarget(i, insn)!;
+    this.facts.compare(i, this.reg(insn.dst), info.source === 0x08 ? this.reg(insn.src) : undefined);
     const res = checkCondJump(this, insn, info);
     if (res.pred === 1) {
       this.facts.branch(i, true, false);
@@ -577,6 +603,8 @@ export class Explorer implements VerifierEnv {
           }
         }
       }
+      // map_update_elem: which 4-byte value words the stack may hold non-zero (the NFP's atomic-counter rule, D.4).
+      if (insn.imm === 2) this.recordUpdateValueWords(i);
       const res = checkHelperCall(this, insn.imm);
       this.facts.call(i, 'helper', insn.imm, args);
       if (res.helper.id === 44) this.facts.adjustHeadCall(res.adjustHeadDelta);

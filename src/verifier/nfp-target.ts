@@ -312,6 +312,37 @@ function checkInstructions(input: VerifyInput, facts: ProgramFacts, caps: NfpFir
     const refusal = checkInstruction(input, i, input.insns[i], f, caps, wordUse);
     if (refusal) return refusal;
   }
+  return checkAtomicCounterUpdates(input, facts);
+}
+
+/**
+ * D.4: the card keeps value words used by atomic adds big-endian; a value
+ * the program writes with map_update_elem is copied as it is, so an atomic
+ * word must be written as known zero (the kernel hook's STACK_ZERO test).
+ * The kernel checks in verification order; over the whole program this
+ * refuses the same programs in either order.
+ */
+function checkAtomicCounterUpdates(input: VerifyInput, facts: ProgramFacts): Refusal | undefined {
+  const atomic = new Map<number, Set<number>>();
+  for (const f of facts.insns) {
+    const m = f?.mem;
+    if (m?.access !== 'atomic' || m.mapIndex === undefined) continue;
+    const words = atomic.get(m.mapIndex) ?? new Set<number>();
+    // An atomic add whose offset varies could hit any word: count every word of the value.
+    const size = input.maps[m.mapIndex]?.valueSize ?? 0;
+    if (m.accessOffset === undefined) for (let w = 0; w < size / 4; w++) words.add(w);
+    else for (let w = 0; w < m.size / 4; w++) words.add(Math.floor(m.accessOffset / 4) + w);
+    atomic.set(m.mapIndex, words);
+  }
+  for (let i = 0; i < facts.insns.length; i++) {
+    const u = facts.insns[i]?.updateNonZeroWords;
+    const words = u ? atomic.get(u.mapIndex) : undefined;
+    const word = u?.words.find((w) => words?.has(w));
+    if (u && word !== undefined) {
+      return new Refusal('NC5057', { word, map: input.maps[u.mapIndex]?.name ?? `#${u.mapIndex}` }, i,
+        `value at offset ${word * 4} may be non-zero, bpf_map_update_elem() is required to initialize atomic counters to zero to avoid offload endian issues`);
+    }
+  }
   return undefined;
 }
 

@@ -91,6 +91,10 @@ interface InsnDraft {
   taken: boolean;
   fallthrough: boolean;
   isBranch: boolean;
+  /** Conditional jumps: largest unsigned value of each operand over paths (pointers count as unbounded). */
+  compare?: { umaxDst: bigint; umaxSrc?: bigint };
+  /** map_update_elem: value words the stack may hold non-zero, on some path. */
+  updateWords?: { mapIndex: number; words: Set<number> };
   exit?: { r0Const: Agreed<bigint>; r0Umin: bigint; r0Umax: bigint };
 }
 
@@ -208,6 +212,26 @@ export class FactsCollector {
     this.draft(i).mapIndex = index;
   }
 
+  updateValueWords(i: number, mapIndex: number, words: ReadonlySet<number>): void {
+    const d = this.draft(i);
+    if (!d.updateWords) d.updateWords = { mapIndex, words: new Set() };
+    for (const w of words) d.updateWords.words.add(w);
+  }
+
+  /** A conditional jump's operands as they were (the optimizing compiler narrows 64-bit compares of 32-bit values). */
+  compare(i: number, dst: RegState, src: RegState | undefined): void {
+    const d = this.draft(i);
+    const umax = (r: RegState): bigint => (r.type === 'scalar' ? r.value.umax : 0xffffffffffffffffn);
+    const dmax = umax(dst);
+    const smax = src ? umax(src) : undefined;
+    if (!d.compare) {
+      d.compare = { umaxDst: dmax, ...(smax !== undefined ? { umaxSrc: smax } : {}) };
+      return;
+    }
+    if (dmax > d.compare.umaxDst) d.compare.umaxDst = dmax;
+    if (smax !== undefined && (d.compare.umaxSrc === undefined || smax > d.compare.umaxSrc)) d.compare.umaxSrc = smax;
+  }
+
   branch(i: number, taken: boolean, fallthrough: boolean): void {
     const d = this.draft(i);
     d.isBranch = true;
@@ -284,6 +308,8 @@ export class FactsCollector {
       }
       if (d.mapIndex !== undefined) f.mapIndex = d.mapIndex;
       if (d.isBranch) f.branch = d.taken && d.fallthrough ? 'both' : d.taken ? 'taken' : 'fallthrough';
+      if (d.compare) f.compare = { ...d.compare };
+      if (d.updateWords) f.updateNonZeroWords = { mapIndex: d.updateWords.mapIndex, words: [...d.updateWords.words].sort((a, b) => a - b) };
       if (d.exit) {
         const c = settled(d.exit.r0Const);
         f.exit = { r0Umin: d.exit.r0Umin, r0Umax: d.exit.r0Umax, ...(c !== undefined ? { r0Const: c } : {}) };

@@ -155,6 +155,10 @@ export interface InsnFacts {
   mapIndex?: number;
   /** Conditional jumps: which way the verified paths went. 'both' unless the verifier proved one direction. */
   branch?: 'taken' | 'fallthrough' | 'both';
+  /** Conditional jumps: the largest unsigned value of each operand over paths (pointers: U64_MAX). */
+  compare?: { umaxDst: bigint; umaxSrc?: bigint };
+  /** bpf_map_update_elem: the map and the value words the stack may hold non-zero on some path. */
+  updateNonZeroWords?: { mapIndex: number; words: number[] };
   /** Exits: R0 over the paths that reached it (the NFP's TC exit rule needs a known constant). */
   exit?: { r0Const?: bigint; r0Umin: bigint; r0Umax: bigint };
 }
