@@ -17,11 +17,16 @@ import type { ProgramFacts, VerifyStats } from '../verifier/verify-types.js';
 import { LoweringGap } from './lowering-context.js';
 import { factsFromVerifier } from './lowering-facts.js';
 import { lowerProgram, type LoweredProgram } from './lower-program.js';
+import { enabledPasses, type PassName } from './optimize/passes.js';
+import { estimateStaticCycles, type StaticCycleEstimate } from './static-cycles.js';
 
-export type CompileMode = 'kernel-compat';
+/** optimize (the default): every pass in optimize/passes.ts not switched off; kernel-compat: the Linux nfp JIT's words. */
+export type CompileMode = 'optimize' | 'kernel-compat';
 
 export interface CompileOptions {
   mode?: CompileMode;
+  /** Optimizing mode: passes switched off (`--no-pass`). */
+  disabledPasses?: readonly PassName[];
   /** Object file name, for diagnostics and the image. */
   file?: string;
   /** NFP_NET_CFG_BPF_START / _DONE (default: nic-firmware's 3072 and 1). */
@@ -36,6 +41,10 @@ export interface CompiledProgram {
   image: NfpImage;
   lowered: LoweredProgram;
   verifierStats: VerifyStats;
+  mode: CompileMode;
+  passes: PassName[];
+  /** Worst and typical path per packet under the reference latency model, and the modelled card throughput. */
+  cycles: StaticCycleEstimate;
 }
 
 function nfpProgramType(prog: BpfProgram): NfpProgramType {
@@ -94,10 +103,10 @@ function relocationsOf(lowered: LoweredProgram): NfpRelocation[] {
         out.push({ pc, kind: 'immed-address', value: p.kind === 'program-relative' ? p.value : 0 });
         return;
       case 'exit':
-        out.push({ pc, kind: 'exit', value: lowered.exit });
+        out.push({ pc, kind: 'exit', value: lowered.exit ?? 0 });
         return;
       case 'abort':
-        out.push({ pc, kind: 'abort', value: lowered.abort });
+        out.push({ pc, kind: 'abort', value: lowered.abort ?? 0 });
         return;
       case 'next-packet':
         out.push({ pc, kind: 'done', value: 0 });
@@ -121,6 +130,8 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
   const verified = verifyProgram(input, { target: 'nfp' });
   if (!verified.ok) throw new NicoffError(verified.error);
   const facts = factsFromVerifier(verified.facts);
+  const mode = options.mode ?? 'optimize';
+  const passes = mode === 'optimize' ? enabledPasses(options.disabledPasses) : new Set<PassName>();
   let lowered: LoweredProgram;
   try {
     lowered = lowerProgram({
@@ -131,6 +142,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
       caps: NIC_FIRMWARE_CAPS,
       startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc,
       donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc,
+      passes,
     });
   } catch (e) {
     if (!(e instanceof LoweringGap)) throw e;
@@ -159,7 +171,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     stackDepth: verified.facts.stackDepth,
     words: lowered.loaded,
     relocations: relocationsOf(lowered),
-    labels: { exit: lowered.exit, abort: lowered.abort },
+    labels: { ...(lowered.exit !== undefined ? { exit: lowered.exit } : {}), ...(lowered.abort !== undefined ? { abort: lowered.abort } : {}) },
     maps: nfpMaps(obj, verified.facts),
     ebpf: prog.bytes,
     addressMap,
@@ -169,5 +181,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     }),
     verifierFacts: [],
   };
-  return { name: prog.name, programType, ebpfSlots: prog.insns.length, image, lowered, verifierStats: verified.stats };
+  const maps = image.maps.map((m) => m.type);
+  const cycles = estimateStaticCycles({ words: lowered.words, layout: lowered, facts, mapKinds: maps });
+  return { name: prog.name, programType, ebpfSlots: prog.insns.length, image, lowered, verifierStats: verified.stats, mode, passes: [...passes], cycles };
 }

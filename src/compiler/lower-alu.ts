@@ -141,11 +141,17 @@ function neg32(ctx: LoweringContext): void {
   zeroExtend(ctx, d);
 }
 
+/** ld_imm64 source marking a map reference (BPF_PSEUDO_MAP_FD). */
+const PSEUDO_MAP_FD = 1;
+
 function ldImm64(ctx: LoweringContext): void {
   const { code, insn } = ctx;
   const d = lowGpr(insn.dst);
-  const lo = insn.imm >>> 0;
-  const hi = (insn.imm2 ?? 0) >>> 0;
+  // A map reference becomes the firmware's table id: maps are numbered from 1 in object order.
+  // (The golden vectors mark map references by the mapidx fact, their bytes keep src 0.)
+  const isMap = insn.src === PSEUDO_MAP_FD || ctx.facts?.mapidx !== undefined;
+  const lo = isMap ? (ctx.facts?.mapidx ?? insn.imm) + 1 : insn.imm >>> 0;
+  const hi = isMap ? 0 : (insn.imm2 ?? 0) >>> 0;
   loadImmediate(code, both(d), lo);
   // Equal halves: the kernel copies the low word, read from bank A (wrp_mov with reg_a).
   if (hi === lo) code.mov(both(d + 1), regA(d));

@@ -7,6 +7,7 @@ import { BPF_CALL, BPF_EXIT, BPF_JMP } from '../ebpf/opcodes.js';
 import { loadImmediate, unrestrictedImmediate } from './immediates.js';
 import { LoweringGap, type Lowering, type LoweringContext } from './lowering-context.js';
 import type { NfpCode } from './nfp-code.js';
+import { emitVerdictStub } from './program-frame.js';
 import { both, imm, lm, NO_OPERAND, onlyA, onlyB, regA, regB, IMM_GPR, PACKET_LENGTH_GPR, STACK_BASE_GPR } from './nfp-registers.js';
 
 const HELPER_MAP_LOOKUP = 1;
@@ -246,8 +247,17 @@ function call(ctx: LoweringContext): void {
   }
 }
 
+/** R0 at a main-program exit when the verifier proves it one constant and the verdict-stubs pass is on. */
+export function constantExitR0(ctx: Pick<LoweringContext, 'passes' | 'subprog' | 'facts'>): bigint | undefined {
+  const r0 = ctx.facts?.exitR0;
+  if (!ctx.passes.has('verdict-stubs') || ctx.subprog !== 0 || !r0 || r0.umin !== r0.umax) return undefined;
+  return r0.umin;
+}
+
 function exit(ctx: LoweringContext): void {
   const { code } = ctx;
+  const r0 = constantExitR0(ctx);
+  if (r0 !== undefined) return emitVerdictStub(code, ctx.programType, r0);
   if (ctx.subprog === 0) return code.br('br', { kind: 'exit' });
   const starts = subprogStartsOf(ctx);
   const [from, to] = functionRange(ctx, starts[ctx.subprog]!);

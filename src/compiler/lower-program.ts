@@ -7,13 +7,16 @@
  */
 import type { Insn } from '../ebpf/insn.js';
 import { NIC_FIRMWARE_CAPS, type NfpFirmwareCaps } from '../verifier/nfp-target.js';
-import type { LoweringFacts } from './lowering-facts.js';
+import type { LoweringFacts, LoweringInsnFacts } from './lowering-facts.js';
 import { LoweringGap, type CompileProgramType, type LoweringContext } from './lowering-context.js';
 import { KERNEL_LOWERINGS } from './lowering-table.js';
 import { finishCode, NfpCode, type EmittedWord } from './nfp-code.js';
-import { emitOutro, emitPrologue, NOP_TAIL } from './program-frame.js';
+import type { WordProgram } from './optimize/word-program.js';
+import { emitOutro, emitPrologue, FULL_OUTRO, NOP_TAIL, outroTableMax, type OutroShape } from './program-frame.js';
+import { runWordPasses, type PassName } from './optimize/passes.js';
+import { BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32 } from '../ebpf/opcodes.js';
 import { planMemoryAccess } from './packet-cache.js';
-import { emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
+import { constantExitR0, emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
 
 export interface LowerProgramInput {
   /** Decoded slots (ld_imm64 fillers included). */
@@ -26,6 +29,8 @@ export interface LowerProgramInput {
   /** NFP_NET_CFG_BPF_START and _DONE (nic-firmware: 3072 and 1). */
   startPc?: number;
   donePc?: number;
+  /** Optimizing passes to run (absent or empty: kernel-compatible words). */
+  passes?: ReadonlySet<PassName>;
 }
 
 export interface LoweredProgram {
@@ -34,8 +39,83 @@ export interface LoweredProgram {
   loaded: bigint[];
   /** NFP pc of each eBPF slot's first word. */
   ebpfStart: number[];
-  exit: number;
-  abort: number;
+  /** The outro's labels (absent when the optimizing mode needed no outro). */
+  exit?: number;
+  abort?: number;
+  /** Words before the outro, trampolines and nop tail: the prologue and the program's own. */
+  programWords: number;
+}
+
+const NO_PASSES: ReadonlySet<PassName> = new Set();
+
+function isConditionalJump(insn: Insn): boolean {
+  const cls = insn.code & 0x07;
+  if (cls !== BPF_JMP && cls !== BPF_JMP32) return false;
+  const op = insn.code & 0xf0;
+  return op !== BPF_JA && op !== BPF_CALL && op !== BPF_EXIT;
+}
+
+/**
+ * known-branches: a jump the verifier saw go one way only is lowered as that
+ * way (nothing, or a plain br); code no verified path reaches is not lowered.
+ * Returns true when it handled the instruction.
+ */
+function lowerKnownBranch(ctx: LoweringContext): boolean {
+  if (!ctx.passes.has('known-branches')) return false;
+  if (ctx.programFacts.reached && !ctx.programFacts.reached[ctx.index]) return true;
+  if (!isConditionalJump(ctx.insn)) return false;
+  const way = ctx.facts?.branch;
+  if (way === 'fallthrough') return true;
+  if (way === 'taken') {
+    ctx.code.br('br', { kind: 'ebpf', insn: ctx.index + 1 + ctx.insn.off });
+    return true;
+  }
+  return false;
+}
+
+const U32_MAX = 0xffff_ffffn;
+const S32_MAX = 0x7fff_ffffn;
+const SIGNED_JUMPS = new Set([0x60, 0x70, 0xc0, 0xd0]);
+const JSET = 0x40;
+
+/**
+ * narrow-compares: a 64-bit conditional jump whose operands the verifier
+ * proves fit in 32 bits compares the low words only (the JMP32 form), so
+ * the high words need not exist. Unsigned and equality tests need both
+ * values below 2^32 (an immediate is sign-extended, so it must be >= 0
+ * unless the test is JSET); signed tests need them below 2^31.
+ */
+export function narrowedCompare(insn: Insn, facts: LoweringInsnFacts | undefined, passes: ReadonlySet<PassName>): Insn | undefined {
+  if (!passes.has('narrow-compares') || (insn.code & 0x07) !== BPF_JMP || !isConditionalJump(insn)) return undefined;
+  const c = facts?.compare;
+  if (!c) return undefined;
+  const op = insn.code & 0xf0;
+  const limit = SIGNED_JUMPS.has(op) ? S32_MAX : U32_MAX;
+  if (c.umaxDst > limit) return undefined;
+  if ((insn.code & 0x08) !== 0) {
+    if (c.umaxSrc === undefined || c.umaxSrc > limit) return undefined;
+  } else if (insn.imm < 0 && !SIGNED_JUMPS.has(op) && op !== JSET) {
+    return undefined;
+  }
+  return { ...insn, code: (insn.code & ~0x07) | BPF_JMP32 };
+}
+
+/** Which outro parts the program's exits and branches still need. */
+function outroShape(input: LowerProgramInput, code: NfpCode, passes: ReadonlySet<PassName>, starts: readonly number[]): OutroShape {
+  if (passes.size === 0) return FULL_OUTRO;
+  const targets = new Set(code.words.map((w) => w.target?.kind));
+  const table = targets.has('exit');
+  let inRange = passes.has('outro-range');
+  const mainEnd = starts[1] ?? input.insns.length;
+  for (let i = 0; i < mainEnd && inRange; i++) {
+    if (input.insns[i]!.code !== (BPF_JMP | BPF_EXIT)) continue;
+    const facts = input.facts.insns[i];
+    if (facts === undefined) continue; // never reached
+    if (constantExitR0({ passes, subprog: 0, facts }) !== undefined) continue;
+    if (!facts.exitR0 || facts.exitR0.umax > outroTableMax(input.programType)) inRange = false;
+  }
+  const rangeCheck = table && !inRange;
+  return { table, rangeCheck, abort: rangeCheck || targets.has('abort') };
 }
 
 function roundUp(n: number, to: number): number {
@@ -62,6 +142,7 @@ export function lowerProgram(input: LowerProgramInput): LoweredProgram {
     const lowering = KERNEL_LOWERINGS.get(insn.code);
     if (!lowering) throw new LoweringGap(index, `opcode 0x${insn.code.toString(16).padStart(2, '0')} has no lowering yet`);
     code.current = index;
+    const passes = input.passes ?? NO_PASSES;
     // A called function first parks its return address (A21) in its frame.
     if (subprog > 0 && index === starts[subprog]) emitSubprogEntry(code);
     const ctx: LoweringContext = {
@@ -75,23 +156,36 @@ export function lowerProgram(input: LowerProgramInput): LoweredProgram {
       caps,
       subprog,
       frameDepth: roundUp(input.facts.stackDepth[subprog] ?? 0, 4),
+      passes,
       skip: (i) => skipped.add(i),
     };
+    if (lowerKnownBranch(ctx)) continue;
+    const narrowed = narrowedCompare(insn, ctx.facts, passes);
+    if (narrowed) {
+      KERNEL_LOWERINGS.get(narrowed.code)!({ ...ctx, insn: narrowed });
+      continue;
+    }
     lowering(ctx);
   }
   ebpfStart[input.insns.length] = code.pc;
   code.current = undefined;
-  const { abort, exit } = emitOutro(code, input.programType);
+  const passes = input.passes ?? NO_PASSES;
+  const { abort, exit } = emitOutro(code, input.programType, outroShape(input, code, passes, starts));
   const trampolines = programNeedsTrampolines(input.insns, starts) ? emitCallTrampolines(code) : {};
-  code.nop(NOP_TAIL);
+  const program: WordProgram = { words: code.words, layout: { ebpfStart, ...(exit !== undefined ? { exit } : {}), ...(abort !== undefined ? { abort } : {}), ...trampolines } };
+  runWordPasses(program, passes);
+  const programWords = Math.min(program.words.length, ...[program.layout.abort, program.layout.exit, program.layout.pushTrampoline].filter((x): x is number => x !== undefined));
+  const words = [...program.words];
+  for (let i = 0; i < NOP_TAIL; i++) words.push({ insn: { format: 'nop' }, ebpfInsn: undefined });
   const { raw, loaded } = finishCode(
-    code.words,
-    { ebpfStart, exit, abort, ...trampolines },
+    words,
+    program.layout,
     {
       startPc: input.startPc ?? 3072,
       donePc: input.donePc ?? 1,
       helperAddress: (id) => caps.helperAddresses[id],
     },
   );
-  return { words: code.words, raw, loaded, ebpfStart, exit, abort };
+  const l = program.layout;
+  return { words, raw, loaded, ebpfStart: l.ebpfStart, ...(l.exit !== undefined ? { exit: l.exit } : {}), ...(l.abort !== undefined ? { abort: l.abort } : {}), programWords };
 }

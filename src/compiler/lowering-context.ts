@@ -7,6 +7,7 @@ import type { Insn } from '../ebpf/insn.js';
 import type { NfpFirmwareCaps } from '../verifier/nfp-target.js';
 import type { LoweringFacts, LoweringInsnFacts } from './lowering-facts.js';
 import type { NfpCode } from './nfp-code.js';
+import type { PassName } from './optimize/passes.js';
 
 export type CompileProgramType = 'xdp' | 'tc';
 
@@ -23,6 +24,8 @@ export interface LoweringContext {
   /** The current function: its index (0 = main program) and frame depth, rounded up to 4 as the JIT does. */
   subprog: number;
   frameDepth: number;
+  /** Optimizing passes that are on (none in kernel-compatible mode). */
+  passes: ReadonlySet<PassName>;
   /** Mark instruction `index` as folded into this one (it emits nothing; jumps to it land on the next word). */
   skip(index: number): void;
 }

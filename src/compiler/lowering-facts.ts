@@ -37,12 +37,22 @@ export interface LoweringInsnFacts {
   xaddbig?: boolean;
   /** bpf_xdp_adjust_head: every call site passes the same constant. */
   adjustHeadOpt?: boolean;
+  /**
+   * Beyond the kernel hook's vocabulary, used only by the optimizing mode:
+   * conditional jumps the verifier saw go one way only, and R0 at an exit.
+   */
+  branch?: 'taken' | 'fallthrough' | 'both';
+  exitR0?: { umin: bigint; umax: bigint };
+  /** Conditional jumps: largest unsigned operand values over paths (pointers: U64_MAX). */
+  compare?: { umaxDst: bigint; umaxSrc?: bigint };
 }
 
 export interface LoweringFacts {
   insns: (LoweringInsnFacts | undefined)[];
   /** Stack depth per function, bytes, as the verifier reports it. */
   stackDepth: number[];
+  /** From the verifier only: instructions some verified path reached (golden facts cannot say). */
+  reached?: boolean[];
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -132,7 +142,11 @@ export function factsFromVerifier(facts: ProgramFacts): LoweringFacts {
   const insns = facts.insns.map((f, i) => {
     if (!f) return undefined;
     const tokens = [...factsGoldenKeys(facts, i)].map(([key, value]) => `${key}=${value}`);
-    return parseGoldenFactTokens(tokens);
+    const lowering = parseGoldenFactTokens(tokens);
+    if (f.branch !== undefined) lowering.branch = f.branch;
+    if (f.compare) lowering.compare = { ...f.compare };
+    if (f.exit) lowering.exitR0 = { umin: f.exit.r0Umin, umax: f.exit.r0Umax };
+    return lowering;
   });
-  return { insns, stackDepth: facts.subprogStackDepth };
+  return { insns, stackDepth: facts.subprogStackDepth, reached: facts.insns.map((f) => f !== undefined) };
 }

@@ -159,8 +159,9 @@ export class NfpCode {
 export interface CodeLayout {
   /** NFP pc of each eBPF instruction's first word (an instruction that emitted nothing has the next one's). */
   ebpfStart: number[];
-  exit: number;
-  abort: number;
+  /** The outro's labels; absent when the optimizing mode left the outro out. */
+  exit?: number;
+  abort?: number;
   pushTrampoline?: number;
   popTrampoline?: number;
 }

@@ -1,14 +1,17 @@
 /**
  * Equivalence of compiled code (issue 5), checked against independent
  * engines: every example program that `--target nfp` accepts is compiled in
- * kernel-compatible mode and run on the software NFP (both engines) over a
+ * both modes (optimizing, the default, and kernel-compatible) and each image
+ * run on the software NFP (both engines) over a
  * seeded set of 1,000+ packets (the example's own capture, valid frames of
  * each protocol the examples parse, frames cut short down to 14 bytes, random
  * bytes), maps carried from packet to packet. The kernel (BPF_PROG_TEST_RUN)
  * is the oracle; after every packet the NFP action must be the verdict table
  * of nfp-microcode.md A.6 applied to the kernel's R0, the packet bytes the
  * kernel's data_out, and every map (host view) the kernel's dump. The
- * reference interpreter is held to the kernel on the same packets.
+ * reference interpreter is held to the kernel on the same packets. A failing
+ * packet prints the first eBPF instruction after which the optimized image
+ * left the kernel-compatible image's path.
  *
  * An example the compiler does not lower yet must be refused with NC5100
  * (listed in the summary); once it lowers, it is checked here automatically.
@@ -30,6 +33,7 @@ import { verifyInputFromObject } from '../../src/verifier/program-input.js';
 import { verifyProgram } from '../../src/verifier/verify-program.js';
 import { hex, runInterpreterOracle, runKernelOracle, type OracleOutcome, type OracleRun } from '../support/nfp-golden-programs.js';
 import { seeded } from '../support/seeded-random.js';
+import { firstDivergingInstruction } from '../support/diverging-instruction.js';
 
 type Rand = () => number;
 
@@ -131,9 +135,17 @@ afterAll(() => {
   if (summary.length) process.stdout.write(`compiled code equivalence (seed ${SEED}, oracle ${kernel.ok ? 'kernel' : 'reference interpreter'}):\n${summary.map((s) => `  ${s}`).join('\n')}\n`);
 });
 
-function compiledOrGap(e: Example): CompiledProgram | string {
+interface BothModes {
+  optimize: CompiledProgram;
+  kernel: CompiledProgram;
+}
+
+function compiledOrGap(e: Example): BothModes | string {
   try {
-    return compileProgram(e.obj, e.prog, { file: `${e.name}.o` });
+    return {
+      optimize: compileProgram(e.obj, e.prog, { file: `${e.name}.o` }),
+      kernel: compileProgram(e.obj, e.prog, { file: `${e.name}.o`, mode: 'kernel-compat' }),
+    };
   } catch (err) {
     if (err instanceof NicoffError) return err.diagnostic.code;
     throw err;
@@ -157,7 +169,7 @@ describe('compiled code equivalence on the NFP-accepted examples', () => {
     });
   }
 
-  test.each(lowered.map((r) => [r.e.name, r] as const))('%s: NFP sim (both engines) = kernel on every packet: verdict, bytes, maps', (_name, { e, compiled }) => {
+  test.each(lowered.map((r) => [r.e.name, r] as const))('%s: NFP sim (both engines, both modes) = kernel on every packet: verdict, bytes, maps', (_name, { e, compiled: both }) => {
     expect(e.prog.type).toBe('xdp');
     const packets = packetSet(e.name);
     expect(packets.length).toBeGreaterThanOrEqual(PACKETS);
@@ -168,6 +180,7 @@ describe('compiled code equivalence on the NFP-accepted examples', () => {
       const disagree = packets.filter((_, n) => JSON.stringify(interp.outcomes[n]) !== JSON.stringify(oracle.outcomes[n])).length;
       expect(disagree).toBe(0);
     }
+    for (const [mode, compiled] of [['optimize', both.optimize], ['kernel-compat', both.kernel]] as const) {
     const loaded = toLoadedProgram(compiled.image);
     for (const engine of ['interpret', 'translate'] as const) {
       const sim = new NfpSimulator(loaded, { engine });
@@ -202,11 +215,14 @@ describe('compiled code equivalence on the NFP-accepted examples', () => {
             if (pc !== undefined && a !== null && a <= pc) origin = i;
           });
           const insn = pc === undefined ? '' : ` (NFP pc ${pc}, eBPF insn ${origin})`;
-          differences.push(`${e.name} (${engine}) packet ${n} (${bytes.length} bytes ${hex(bytes).slice(0, 96)}): ${fields.join('; ')}${insn}\n  oracle: ${describeOutcome(o)}`);
+          // Only the first few failures get the (slow, traced) path comparison.
+          const diverging = mode === 'optimize' && differences.length < 3 ? `\n  ${firstDivergingInstruction(both.kernel.image, compiled.image, bytes)}` : '';
+          differences.push(`${e.name} (${mode}, ${engine}) packet ${n} (${bytes.length} bytes ${hex(bytes).slice(0, 96)}): ${fields.join('; ')}${insn}\n  oracle: ${describeOutcome(o)}${diverging}`);
         }
       });
-      summary.push(`${e.name.padEnd(18)} ${engine.padEnd(9)} ${packets.length - differences.length}/${packets.length} packets agree; actions ${JSON.stringify(actions)}`);
+      summary.push(`${e.name.padEnd(18)} ${mode.padEnd(13)} ${engine.padEnd(9)} ${compiled.image.words.length} words: ${packets.length - differences.length}/${packets.length} packets agree; actions ${JSON.stringify(actions)}`);
       expect(differences.slice(0, 3).join('\n')).toBe('');
+    }
     }
   });
 });

@@ -2,8 +2,10 @@ import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { fail } from '../../diagnostics/diagnostic.js';
 import { loadObject } from '../../ebpf/load-object.js';
-import { compileProgram, type CompiledProgram } from '../../compiler/compile-program.js';
+import { compileProgram, type CompiledProgram, type CompileMode } from '../../compiler/compile-program.js';
+import { isPassName, PASS_NAMES, type PassName } from '../../compiler/optimize/passes.js';
 import { formatImageListing, imageSummary, listNfpImage } from '../../nfp-backend/image/image-listing.js';
+import { NIC_FIRMWARE_CAPS } from '../../verifier/nfp-target.js';
 import { writeNfpImage } from '../../nfp-backend/image/write-image.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { readInputFile } from '../input-files.js';
@@ -13,8 +15,28 @@ import { selectPrograms } from '../select-programs.js';
 interface CompileCommandOptions extends GlobalOptions {
   prog?: string;
   output?: string;
-  mode: 'kernel-compat';
+  mode: CompileMode;
+  pass: string[];
   listing?: boolean;
+}
+
+function collectPass(value: string, previous: string[]): string[] {
+  if (!isPassName(value)) fail('NC8001', { reason: `--no-pass ${value}: no such pass (passes: ${PASS_NAMES.join(', ')})` });
+  return [...previous, value];
+}
+
+function mpps(pps: number): string {
+  return `${(pps / 1e6).toFixed(1)} Mpps`;
+}
+
+function cycleRows(c: CompiledProgram): string[][] {
+  const e = c.cycles;
+  if (!e.worst || !e.typical) return [['cycles per packet', `not estimated: ${e.unavailable ?? 'unknown'}`]];
+  const line = `line rate ${mpps(e.lineRatePps)} (2x10GbE, 64-byte frames)`;
+  return [
+    ['cycles per packet', `worst path ${e.worst.cycles} (${e.worst.sleep} asleep), typical ${e.typical.cycles.toFixed(1)} (each branch 50/50); ${e.latencyModel}`],
+    ['modelled throughput', `worst ${mpps(e.worstPps!)}, typical ${mpps(e.typicalPps!)} on an Agilio CX (50 MEs x 4 contexts, 800 MHz); ${line}`],
+  ];
 }
 
 /** `prog.o` -> `prog.nfp`; several programs: `prog.NAME.nfp` (in the current directory, as a compiler's a.out). */
@@ -28,8 +50,10 @@ function summaryRows(c: CompiledProgram, output: string): string[][] {
     ['program', `${c.name} (${c.programType})`],
     ['eBPF instructions in', String(c.ebpfSlots)],
     // The outro starts at the abort block; everything before it is the prologue and the program's own words.
-    ['NFP instructions out', `${c.image.words.length} (${c.lowered.abort} prologue and program, ${c.image.words.length - c.lowered.abort} outro and nop tail)`],
-    ['stack', `${c.image.stackDepth} bytes`],
+    ['mode', c.mode === 'optimize' ? `optimize (${c.passes.length ? c.passes.join(', ') : 'every pass off'})` : 'kernel-compat (the Linux nfp JIT\'s words)'],
+    ['NFP instructions out', `${c.image.words.length} (${c.lowered.programWords} prologue and program, ${c.image.words.length - c.lowered.programWords} outro and nop tail)`],
+    ['stack', `${c.image.stackDepth} bytes of local memory (of ${NIC_FIRMWARE_CAPS.stackBytes} per context)`],
+    ...cycleRows(c),
     ['maps', c.image.maps.length ? c.image.maps.map((m) => `${m.name} -> table ${m.tableId}`).join(', ') : 'none'],
     ['image', output],
   ];
@@ -43,10 +67,11 @@ export function registerCompile(program: Command): void {
     .option('--prog <name>', 'only this program (default: every program of the object)')
     .option('-o, --output <file>', 'image to write (default: OBJECT.nfp in the current directory; OBJECT.PROG.nfp for several programs)')
     .addOption(
-      new Option('--mode <mode>', 'kernel-compat: exactly the words of the Linux nfp JIT (the optimizing mode is not written yet)')
-        .choices(['kernel-compat'])
-        .default('kernel-compat'),
+      new Option('--mode <mode>', "optimize: every pass (see --no-pass); kernel-compat: exactly the words of the Linux nfp JIT")
+        .choices(['optimize', 'kernel-compat'])
+        .default('optimize'),
     )
+    .option('--no-pass <name>', `optimizing mode: switch one pass off (repeatable): ${PASS_NAMES.join(', ')}`, collectPass, [])
     .option('--listing', 'print the annotated NFP listing (eBPF instruction and source line above each group)')
     .action(function (this: Command, file: string) {
       const opts = this.optsWithGlobals() as CompileCommandOptions;
@@ -56,7 +81,7 @@ export function registerCompile(program: Command): void {
         fail('NC8001', { reason: `${file} has ${progs.length} programs; name one with --prog to use -o, or drop -o` });
       }
       // Compile every program before writing anything, so a refusal leaves no partial output.
-      const compiled = progs.map((p) => ({ c: compileProgram(obj, p, { mode: opts.mode, file }), output: opts.output ?? defaultOutput(file, p.name, progs.length > 1) }));
+      const compiled = progs.map((p) => ({ c: compileProgram(obj, p, { mode: opts.mode, disabledPasses: opts.pass as PassName[], file }), output: opts.output ?? defaultOutput(file, p.name, progs.length > 1) }));
       for (const { c, output } of compiled) writeFileAtomic(output, writeNfpImage(c.image));
       if (opts.json) {
         printJson({
@@ -66,8 +91,12 @@ export function registerCompile(program: Command): void {
             name: c.name,
             type: c.programType,
             ebpfInstructions: c.ebpfSlots,
+            mode: c.mode,
+            passes: c.passes,
             nfpInstructions: c.image.words.length,
+            programWords: c.lowered.programWords,
             stackBytes: c.image.stackDepth,
+            cycles: c.cycles,
             maps: c.image.maps.map((m) => ({ name: m.name, tableId: m.tableId })),
             output,
             image: imageSummary(c.image),

@@ -27,6 +27,8 @@ export interface NfpSimulatorOptions {
   watchdogCycles?: number;
   /** Seed of the PseudoRndNum CSR sequence. */
   prandomSeed?: number;
+  /** Called with the program-relative pc of every issued word (forces the interpret engine; for diagnosis, not speed). */
+  onWord?: (pc: number) => void;
 }
 
 export class NfpSimulator {
@@ -39,7 +41,7 @@ export class NfpSimulator {
 
   constructor(program: NfpLoadedProgram, options: NfpSimulatorOptions = {}) {
     this.program = program;
-    this.engine = options.engine ?? 'translate';
+    this.engine = options.onWord ? 'interpret' : (options.engine ?? 'translate');
     const abi = program.abi;
     // Words past the end of the code store are invalid (they fault only if reached).
     const decoded = new DecodedProgram(program.words, abi.startPc, { checkEcc: true, codeStoreWords: abi.codeStoreWords });
@@ -49,7 +51,16 @@ export class NfpSimulator {
       ...(options.watchdogCycles !== undefined ? { watchdogCycles: options.watchdogCycles } : {}),
       ...(options.prandomSeed !== undefined ? { prandomSeed: options.prandomSeed } : {}),
     });
-    this.step = this.engine === 'interpret' ? interpretStep : new BlockTranslator(this.me).step;
+    const onWord = options.onWord;
+    const start = abi.startPc;
+    this.step = onWord
+      ? (me, s) => {
+          onWord(s.pc - start);
+          return interpretStep(me, s);
+        }
+      : this.engine === 'interpret'
+        ? interpretStep
+        : new BlockTranslator(this.me).step;
   }
 
   get latency(): LatencyModel {
