@@ -6,6 +6,7 @@
 import { relative } from 'node:path';
 import { regenerateBenchmarksDoc } from './benchmarks-doc.js';
 import { REPO_ROOT, writeGroupResult, type GroupResult } from './group-result.js';
+import { runCompilerGroup } from './compiler.js';
 import { runInterpGroup } from './interp.js';
 import { runLoaderGroup } from './loader.js';
 import { runNfpSimGroup } from './nfp-sim.js';
@@ -17,6 +18,7 @@ const GROUPS: Record<string, () => GroupResult | Promise<GroupResult>> = {
   interp: runInterpGroup,
   verifier: runVerifierGroup,
   'nfp-sim': runNfpSimGroup,
+  compiler: runCompilerGroup,
   tls: runTlsGroup,
 };
 

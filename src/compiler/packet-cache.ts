@@ -131,7 +131,9 @@ function dropClassicLoadCleanup(insns: readonly Insn[], targets: Set<number>, sk
     const a = insns[i + 1]!;
     const b = insns[i + 2]!;
     if (!isClassicLoad(insn) || sizeBits(insn.code) !== BPF_W) continue;
-    if (!((a.code === lsh && b.code === rsh) || (a.code === rsh && b.code === lsh))) continue;
+    // Only `<<= 32; >>= 32` is a no-op after a 32-bit load; the kernel also drops `>>= 32; <<= 32`,
+    // which yields 0 (spec E.3 item 2): nicoff keeps that pair (docs/COMPILER.md).
+    if (!(a.code === lsh && b.code === rsh)) continue;
     if (a.src || a.dst || b.src || b.dst || a.imm !== 32 || b.imm !== 32) continue;
     if (targets.has(i + 1) || targets.has(i + 2)) continue;
     skipped.add(i + 1);

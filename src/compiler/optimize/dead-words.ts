@@ -116,12 +116,11 @@ export function removableDeadWords(program: WordProgram): Set<number> {
 export function removeDeadWords(program: WordProgram): number {
   let removed = 0;
   for (;;) {
+    // Removing neighbours together is safe: each was checked against the word after it, which is
+    // either removed too or the first survivor, and no survivor takes anything from a removed word.
     const dead = removableDeadWords(program);
-    // Adjacent removals could change which word is "previous" to a consumer; take them one per group per round.
-    const chosen = new Set<number>();
-    for (const pc of dead) if (!chosen.has(pc - 1)) chosen.add(pc);
-    if (chosen.size === 0) return removed;
-    removeWords(program, chosen);
-    removed += chosen.size;
+    if (dead.size === 0) return removed;
+    removeWords(program, dead);
+    removed += dead.size;
   }
 }
