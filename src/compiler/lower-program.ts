@@ -14,7 +14,7 @@ import { finishCode, NfpCode, type EmittedWord } from './nfp-code.js';
 import type { WordProgram } from './optimize/word-program.js';
 import { emitOutro, emitPrologue, FULL_OUTRO, NOP_TAIL, outroTableMax, type OutroShape } from './program-frame.js';
 import { runWordPasses, type PassName } from './optimize/passes.js';
-import { BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32 } from '../ebpf/opcodes.js';
+import { BPF_ALU, BPF_ALU64, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32 } from '../ebpf/opcodes.js';
 import { planMemoryAccess } from './packet-cache.js';
 import { constantExitR0, emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
 
@@ -86,10 +86,14 @@ const JSET = 0x40;
  * unless the test is JSET); signed tests need them below 2^31.
  */
 export function narrowedCompare(insn: Insn, facts: LoweringInsnFacts | undefined, passes: ReadonlySet<PassName>): Insn | undefined {
-  if (!passes.has('narrow-compares') || (insn.code & 0x07) !== BPF_JMP || !isConditionalJump(insn)) return undefined;
+  if ((insn.code & 0x07) !== BPF_JMP || !isConditionalJump(insn)) return undefined;
   const c = facts?.compare;
   if (!c) return undefined;
   const op = insn.code & 0xf0;
+  const asJmp32: Insn = { ...insn, code: (insn.code & ~0x07) | BPF_JMP32 };
+  // Two packet pointers: 32-bit CTM addresses (spec A.5) compared unsigned or for equality.
+  if (passes.has('packet-pointers-32') && c.packetPointers && !SIGNED_JUMPS.has(op) && op !== JSET) return asJmp32;
+  if (!passes.has('narrow-compares')) return undefined;
   const limit = SIGNED_JUMPS.has(op) ? S32_MAX : U32_MAX;
   if (c.umaxDst > limit) return undefined;
   if ((insn.code & 0x08) !== 0) {
@@ -97,7 +101,21 @@ export function narrowedCompare(insn: Insn, facts: LoweringInsnFacts | undefined
   } else if (insn.imm < 0 && !SIGNED_JUMPS.has(op) && op !== JSET) {
     return undefined;
   }
-  return { ...insn, code: (insn.code & ~0x07) | BPF_JMP32 };
+  return asJmp32;
+}
+
+const ALU64_ADD_SUB = new Set([BPF_ALU64 | 0x00 | 0x00, BPF_ALU64 | 0x00 | 0x08, BPF_ALU64 | 0x10 | 0x00, BPF_ALU64 | 0x10 | 0x08]);
+
+/**
+ * packet-pointers-32: a packet pointer is a 32-bit CTM address whose bit 31
+ * is set and bits 30:26 clear (spec A.5), and the verifier bounds every
+ * offset added to it by 0xffff, so adding or subtracting never carries out
+ * of the low word: the ALU32 form (low word only, high word left as it is,
+ * which is 0) computes the same pointer.
+ */
+export function narrowedPointerArithmetic(insn: Insn, facts: LoweringInsnFacts | undefined, passes: ReadonlySet<PassName>): Insn | undefined {
+  if (!passes.has('packet-pointers-32') || !facts?.packetPointer || !ALU64_ADD_SUB.has(insn.code)) return undefined;
+  return { ...insn, code: (insn.code & ~0x07) | BPF_ALU };
 }
 
 /** Which outro parts the program's exits and branches still need. */
@@ -160,7 +178,7 @@ export function lowerProgram(input: LowerProgramInput): LoweredProgram {
       skip: (i) => skipped.add(i),
     };
     if (lowerKnownBranch(ctx)) continue;
-    const narrowed = narrowedCompare(insn, ctx.facts, passes);
+    const narrowed = narrowedCompare(insn, ctx.facts, passes) ?? narrowedPointerArithmetic(insn, ctx.facts, passes);
     if (narrowed) {
       KERNEL_LOWERINGS.get(narrowed.code)!({ ...ctx, insn: narrowed });
       continue;

@@ -44,7 +44,9 @@ export interface LoweringInsnFacts {
   branch?: 'taken' | 'fallthrough' | 'both';
   exitR0?: { umin: bigint; umax: bigint };
   /** Conditional jumps: largest unsigned operand values over paths (pointers: U64_MAX). */
-  compare?: { umaxDst: bigint; umaxSrc?: bigint };
+  compare?: { umaxDst: bigint; umaxSrc?: bigint; packetPointers?: boolean };
+  /** ALU: the destination is a packet pointer and the source a scalar on every path. */
+  packetPointer?: boolean;
 }
 
 export interface LoweringFacts {
@@ -145,6 +147,7 @@ export function factsFromVerifier(facts: ProgramFacts): LoweringFacts {
     const lowering = parseGoldenFactTokens(tokens);
     if (f.branch !== undefined) lowering.branch = f.branch;
     if (f.compare) lowering.compare = { ...f.compare };
+    if (f.alu?.packetPointer) lowering.packetPointer = true;
     if (f.exit) lowering.exitR0 = { umin: f.exit.r0Umin, umax: f.exit.r0Umax };
     return lowering;
   });

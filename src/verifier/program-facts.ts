@@ -10,6 +10,11 @@ import { scalarConstValue } from './scalar-range.js';
 import type { AluFacts, CallArgFacts, InsnFacts, MemoryFacts, PointerKind, ProgramFacts } from './verify-types.js';
 
 /** Facts' name for a register's kind. */
+/** data and data_end pointers: 32-bit CTM addresses on the NFP (spec A.5). */
+function isPacketPointer(reg: RegState): boolean {
+  return reg.type === 'packet' || reg.type === 'packet_end';
+}
+
 export function pointerKindOf(reg: RegState): PointerKind {
   switch (reg.type) {
     case 'ctx':
@@ -66,6 +71,8 @@ interface MemDraft {
 }
 
 interface AluDraft {
+  /** The destination was a packet pointer (data or data_end) and the source a scalar, on every path. */
+  packetPointer: boolean;
   uminDst: bigint;
   umaxDst: bigint;
   uminSrc?: bigint;
@@ -92,7 +99,7 @@ interface InsnDraft {
   fallthrough: boolean;
   isBranch: boolean;
   /** Conditional jumps: largest unsigned value of each operand over paths (pointers count as unbounded). */
-  compare?: { umaxDst: bigint; umaxSrc?: bigint };
+  compare?: { umaxDst: bigint; umaxSrc?: bigint; packetPointers: boolean };
   /** map_update_elem: value words the stack may hold non-zero, on some path. */
   updateWords?: { mapIndex: number; words: Set<number> };
   exit?: { r0Const: Agreed<bigint>; r0Umin: bigint; r0Umax: bigint };
@@ -159,8 +166,10 @@ export class FactsCollector {
     const wide = (r: RegState): [bigint, bigint] => (r.type === 'scalar' ? [r.value.umin, r.value.umax] : [0n, 0xffffffffffffffffn]);
     const [dmin, dmax] = wide(dst);
     const c = result.type === 'scalar' ? scalarConstValue(result.value) : undefined;
+    const packetPointer = isPacketPointer(dst) && (src === undefined || src.type === 'scalar');
+    if (d.alu) d.alu.packetPointer &&= packetPointer;
     if (!d.alu) {
-      d.alu = { uminDst: dmin, umaxDst: dmax, constResult: undefined };
+      d.alu = { packetPointer, uminDst: dmin, umaxDst: dmax, constResult: undefined };
       if (src) [d.alu.uminSrc, d.alu.umaxSrc] = wide(src);
     } else {
       const a = d.alu;
@@ -224,10 +233,12 @@ export class FactsCollector {
     const umax = (r: RegState): bigint => (r.type === 'scalar' ? r.value.umax : 0xffffffffffffffffn);
     const dmax = umax(dst);
     const smax = src ? umax(src) : undefined;
+    const packetPointers = isPacketPointer(dst) && src !== undefined && isPacketPointer(src);
     if (!d.compare) {
-      d.compare = { umaxDst: dmax, ...(smax !== undefined ? { umaxSrc: smax } : {}) };
+      d.compare = { umaxDst: dmax, ...(smax !== undefined ? { umaxSrc: smax } : {}), packetPointers };
       return;
     }
+    d.compare.packetPointers &&= packetPointers;
     if (dmax > d.compare.umaxDst) d.compare.umaxDst = dmax;
     if (smax !== undefined && (d.compare.umaxSrc === undefined || smax > d.compare.umaxSrc)) d.compare.umaxSrc = smax;
   }
@@ -309,6 +320,7 @@ export class FactsCollector {
       if (d.mapIndex !== undefined) f.mapIndex = d.mapIndex;
       if (d.isBranch) f.branch = d.taken && d.fallthrough ? 'both' : d.taken ? 'taken' : 'fallthrough';
       if (d.compare) f.compare = { ...d.compare };
+      if (d.alu?.packetPointer) f.alu = { ...(f.alu ?? { uminDst: d.alu.uminDst, umaxDst: d.alu.umaxDst }), packetPointer: true };
       if (d.updateWords) f.updateNonZeroWords = { mapIndex: d.updateWords.mapIndex, words: [...d.updateWords.words].sort((a, b) => a - b) };
       if (d.exit) {
         const c = settled(d.exit.r0Const);

@@ -121,6 +121,8 @@ export interface AluFacts {
   umaxSrc?: bigint;
   /** Result value when it was the same constant on every path. */
   constResult?: bigint;
+  /** The destination was a packet pointer (data/data_end) plus or minus a scalar on every path. */
+  packetPointer?: boolean;
 }
 
 export interface CallArgFacts {
@@ -156,7 +158,7 @@ export interface InsnFacts {
   /** Conditional jumps: which way the verified paths went. 'both' unless the verifier proved one direction. */
   branch?: 'taken' | 'fallthrough' | 'both';
   /** Conditional jumps: the largest unsigned value of each operand over paths (pointers: U64_MAX). */
-  compare?: { umaxDst: bigint; umaxSrc?: bigint };
+  compare?: { umaxDst: bigint; umaxSrc?: bigint; packetPointers: boolean };
   /** bpf_map_update_elem: the map and the value words the stack may hold non-zero on some path. */
   updateNonZeroWords?: { mapIndex: number; words: number[] };
   /** Exits: R0 over the paths that reached it (the NFP's TC exit rule needs a known constant). */

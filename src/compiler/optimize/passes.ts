@@ -10,7 +10,7 @@ import { fillDeferSlots } from './fill-defer.js';
 import { threadJumps } from './thread-jumps.js';
 import type { WordProgram } from './word-program.js';
 
-export type PassName = 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'dead-words' | 'thread-jumps' | 'fill-defer';
+export type PassName = 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'dead-words' | 'thread-jumps' | 'fill-defer';
 
 export interface PassRow {
   name: PassName;
@@ -40,6 +40,11 @@ export const PASSES: readonly PassRow[] = [
     name: 'narrow-compares',
     stage: 'lowering',
     summary: 'a 64-bit compare of values the verifier proves fit in 32 bits compares the low words only (then the high words are dead)',
+  },
+  {
+    name: 'packet-pointers-32',
+    stage: 'lowering',
+    summary: 'packet pointers are 32-bit CTM addresses that never carry (spec A.5): adding to them and comparing them use the low words only',
   },
   { name: 'dead-words', stage: 'words', summary: 'words whose GPR result no later word reads (unused high halves, zero extensions, the packet length when unused)', run: removeDeadWords },
   { name: 'thread-jumps', stage: 'words', summary: 'a branch to a plain br goes to its destination; a br to the next word goes', run: threadJumps },
