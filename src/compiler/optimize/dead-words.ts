@@ -15,58 +15,80 @@
  */
 import type { EmittedWord } from '../nfp-code.js';
 import { STACK_BASE_GPR } from '../nfp-registers.js';
-import {
-  ALL_GPRS,
-  consumesPreviousWord,
-  gprEqual,
-  gprIntersects,
-  gprMinus,
-  gprReads,
-  gprUnion,
-  gprWrites,
-  isBranch,
-  isPureGprWord,
-  NO_GPRS,
-  readsConditionCodes,
-  setsConditionCodes,
-  type GprSet,
-} from './word-effects.js';
+import { consumesPreviousWord, gprIntersects, gprReads, gprWrites, isBranch, isPureGprWord, readsConditionCodes, setsConditionCodes, type GprSet } from './word-effects.js';
 import { inDeferSlot, removeWords, wordSuccessors, type WordProgram } from './word-program.js';
 
 /** What the firmware reads at its done address: the action byte in A0 (and A22, its own stack base). */
 const LIVE_AT_DONE: GprSet = { a: (1 << 0) | (1 << STACK_BASE_GPR), b: 0 };
 
-/** Live GPRs after each word (backward data flow to a fixed point). */
-export function liveAfter(program: WordProgram): GprSet[] {
+/**
+ * Live GPRs after each word (backward data flow to a fixed point, sets as
+ * bank-A/bank-B bit masks). Strong liveness: a word the pass could remove
+ * reads its operands only if what it writes is live, so a whole chain of
+ * dead work (the high words of a long computation) is found in one round.
+ */
+export function liveAfter(program: WordProgram, removable: (pc: number) => boolean = () => false): GprSet[] {
   const n = program.words.length;
   const succs = program.words.map((_, pc) => wordSuccessors(program, pc));
   const preds: number[][] = Array.from({ length: n }, () => []);
   succs.forEach((s, pc) => {
     for (const t of s) if (typeof t === 'number' && t < n) preds[t]!.push(pc);
   });
-  const liveIn: GprSet[] = new Array(n).fill(NO_GPRS);
-  const liveOut: GprSet[] = new Array(n).fill(NO_GPRS);
+  // Per word: what it reads, and what it kills (only words the pass may remove define anything here).
+  const readA = new Int32Array(n);
+  const readB = new Int32Array(n);
+  const keepA = new Int32Array(n).fill(-1);
+  const keepB = new Int32Array(n).fill(-1);
+  const writeA = new Int32Array(n);
+  const writeB = new Int32Array(n);
+  const faint = new Uint8Array(n);
+  program.words.forEach((w, pc) => {
+    const r = gprReads(w.insn);
+    readA[pc] = r.a;
+    readB[pc] = r.b;
+    if (isPureGprWord(w.insn)) {
+      const k = gprWrites(w.insn);
+      keepA[pc] = ~k.a;
+      keepB[pc] = ~k.b;
+      writeA[pc] = k.a;
+      writeB[pc] = k.b;
+      if (removable(pc)) faint[pc] = 1;
+    }
+  });
+  const inA = new Int32Array(n);
+  const inB = new Int32Array(n);
+  const outA = new Int32Array(n);
+  const outB = new Int32Array(n);
+  const queued = new Uint8Array(n).fill(1);
+  // A stack popped from the end: start with the last word, the natural order for a backward problem.
   const work: number[] = [];
-  const queued = new Uint8Array(n);
-  for (let pc = n - 1; pc >= 0; pc--) {
-    work.push(pc);
-    queued[pc] = 1;
-  }
+  for (let pc = 0; pc < n; pc++) work.push(pc);
   while (work.length) {
     const pc = work.pop()!;
     queued[pc] = 0;
-    let out = NO_GPRS;
+    let a = 0;
+    let b = 0;
     for (const t of succs[pc]!) {
-      if (t === 'done') out = gprUnion(out, LIVE_AT_DONE);
-      else if (t === 'outside' || t >= n) out = ALL_GPRS;
-      else out = gprUnion(out, liveIn[t]!);
+      if (t === 'done') {
+        a |= LIVE_AT_DONE.a;
+        b |= LIVE_AT_DONE.b;
+      } else if (t === 'outside' || t >= n) {
+        a = -1;
+        b = -1;
+      } else {
+        a |= inA[t]!;
+        b |= inB[t]!;
+      }
     }
-    liveOut[pc] = out;
-    const insn = program.words[pc]!.insn;
-    const through = isPureGprWord(insn) ? gprMinus(out, gprWrites(insn)) : out;
-    const inn = gprUnion(through, gprReads(insn));
-    if (!gprEqual(inn, liveIn[pc]!)) {
-      liveIn[pc] = inn;
+    outA[pc] = a;
+    outB[pc] = b;
+    // A removable word whose result is dead reads nothing that matters.
+    const reads = !faint[pc] || (a & writeA[pc]!) !== 0 || (b & writeB[pc]!) !== 0;
+    const ia = (a & keepA[pc]!) | (reads ? readA[pc]! : 0);
+    const ib = (b & keepB[pc]!) | (reads ? readB[pc]! : 0);
+    if (ia !== inA[pc] || ib !== inB[pc]) {
+      inA[pc] = ia;
+      inB[pc] = ib;
       for (const p of preds[pc]!) {
         if (!queued[p]) {
           queued[p] = 1;
@@ -75,7 +97,7 @@ export function liveAfter(program: WordProgram): GprSet[] {
       }
     }
   }
-  return liveOut;
+  return Array.from({ length: n }, (_, pc) => ({ a: outA[pc]!, b: outB[pc]! }));
 }
 
 /** A later word of the same eBPF instruction's group reads the condition codes this word sets. */
@@ -95,19 +117,23 @@ function nearLocalCsr(words: readonly EmittedWord[], pc: number): boolean {
   return false;
 }
 
+/** The word may go if its result is dead: nothing else it does is observed (see the module header). */
+function removableIfDead(words: readonly EmittedWord[], pc: number): boolean {
+  const insn = words[pc]!.insn;
+  if (!isPureGprWord(insn)) return false;
+  if (inDeferSlot(words, pc) || nearLocalCsr(words, pc)) return false;
+  const next = words[pc + 1]?.insn;
+  if (next && consumesPreviousWord(next)) return false;
+  return !(setsConditionCodes(insn) && conditionCodesUsed(words, pc));
+}
+
 export function removableDeadWords(program: WordProgram): Set<number> {
   const { words } = program;
-  const out = liveAfter(program);
+  const candidate = words.map((_, pc) => removableIfDead(words, pc));
+  const out = liveAfter(program, (pc) => candidate[pc]!);
   const dead = new Set<number>();
   for (let pc = 0; pc < words.length; pc++) {
-    const insn = words[pc]!.insn;
-    if (!isPureGprWord(insn)) continue;
-    if (gprIntersects(gprWrites(insn), out[pc]!)) continue;
-    if (inDeferSlot(words, pc) || nearLocalCsr(words, pc)) continue;
-    const next = words[pc + 1]?.insn;
-    if (next && consumesPreviousWord(next)) continue;
-    if (setsConditionCodes(insn) && conditionCodesUsed(words, pc)) continue;
-    dead.add(pc);
+    if (candidate[pc] && !gprIntersects(gprWrites(words[pc]!.insn), out[pc]!)) dead.add(pc);
   }
   return dead;
 }
