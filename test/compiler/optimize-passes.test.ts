@@ -69,6 +69,12 @@ describe('each optimizing pass', () => {
     expect(accepted.length).toBeGreaterThanOrEqual(6);
   });
 
+  test('the word target: over the NFP-accepted examples, every image word counted, at least 25% fewer words than kernel-compatible mode', () => {
+    const optimized = accepted.reduce((n, a) => n + a.compile([]).image.words.length, 0);
+    const kernel = accepted.reduce((n, a) => n + a.kernel.image.words.length, 0);
+    expect(1 - optimized / kernel).toBeGreaterThanOrEqual(0.25);
+  });
+
   // known-branches has nothing to do on the accepted examples (clang leaves no decided branch in them): its effect is checked below.
   test.each(PASSES.filter((p) => p.name !== 'known-branches').map((p) => [p.name] as const))('%s: switching it off costs words or cycles on some example, and changes no behaviour', (name) => {
     let effect = 0;
