@@ -9,8 +9,8 @@ import { fail, makeDiagnostic, NicoffError } from '../diagnostics/diagnostic.js'
 import { MAP_TYPE, type BpfObject, type BpfProgram } from '../ebpf/bpf-object.js';
 import type { NfpImage, NfpRelocation } from '../nfp-backend/image/nfp-image.js';
 import { decodeRawWord } from '../nfp-backend/isa/raw-relocation.js';
-import { NIC_FIRMWARE_ABI, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
-import { NIC_FIRMWARE_CAPS } from '../verifier/nfp-target.js';
+import { NIC_FIRMWARE_ABI, type NfpFirmwareAbi, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
+import { NIC_FIRMWARE_CAPS, type NfpFirmwareCaps } from '../verifier/nfp-target.js';
 import { verifyInputFromObject } from '../verifier/program-input.js';
 import { verifyProgram } from '../verifier/verify-program.js';
 import type { ProgramFacts, VerifyStats } from '../verifier/verify-types.js';
@@ -32,7 +32,11 @@ export interface CompileOptions {
   /** NFP_NET_CFG_BPF_START / _DONE (default: nic-firmware's 3072 and 1). */
   startPc?: number;
   donePc?: number;
+  /** Firmware helper addresses by helper id (default: 0x200 lookup, 0x300 update, 0x400 delete, 0x500 perf output). */
+  helperAddresses?: Readonly<Record<number, number>>;
 }
+
+const HELPER_ABI_FIELDS: Record<number, keyof NfpFirmwareAbi['helpers']> = { 1: 'mapLookup', 2: 'mapUpdate', 3: 'mapDelete', 25: 'perfEventOutput' };
 
 export interface CompiledProgram {
   name: string;
@@ -127,7 +131,8 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
   const programType = nfpProgramType(prog);
   const input = verifyInputFromObject(obj, prog);
   if (options.file !== undefined) input.file = options.file;
-  const verified = verifyProgram(input, { target: 'nfp' });
+  const caps: NfpFirmwareCaps = { ...NIC_FIRMWARE_CAPS, helperAddresses: { ...NIC_FIRMWARE_CAPS.helperAddresses, ...options.helperAddresses } };
+  const verified = verifyProgram(input, { target: 'nfp', nfpCaps: caps });
   if (!verified.ok) throw new NicoffError(verified.error);
   const facts = factsFromVerifier(verified.facts);
   const mode = options.mode ?? 'optimize';
@@ -139,7 +144,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
       programType,
       facts,
       subprogStarts: verified.facts.subprogStarts,
-      caps: NIC_FIRMWARE_CAPS,
+      caps,
       startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc,
       donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc,
       passes,
@@ -159,7 +164,15 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
       ),
     );
   }
-  const abi = { ...NIC_FIRMWARE_ABI, startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc, donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc };
+  if (lowered.loaded.length > caps.maxProgramLength) {
+    fail('NC5101', { count: lowered.loaded.length, mode, max: caps.maxProgramLength }, options.file !== undefined ? { file: options.file } : {});
+  }
+  const helpers = { ...NIC_FIRMWARE_ABI.helpers };
+  for (const [id, field] of Object.entries(HELPER_ABI_FIELDS)) {
+    const at = caps.helperAddresses[Number(id)];
+    if (at !== undefined) helpers[field] = at;
+  }
+  const abi = { ...NIC_FIRMWARE_ABI, helpers, startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc, donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc };
   const addressMap = prog.insns.map((_, i) => {
     const start = lowered.ebpfStart[i]!;
     return start < lowered.ebpfStart[i + 1]! ? start : null;

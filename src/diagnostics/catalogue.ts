@@ -213,6 +213,7 @@ export const CATALOGUE = {
   // (end of nfp block)
   // --- the compiler (src/compiler), NC5100-NC5199 ---
   NC5100: row('unsupported-nfp', 'instruction {insn}: nicoff does not lower this to NFP code yet ({reason})'),
+  NC5101: row('unsupported-nfp', 'the compiled program is {count} NFP instructions ({mode} mode); the firmware slot takes at most {max}'),
 
   // --- NFP microcode ---
   NC6001: row('input', 'NFP instruction word {word} cannot be decoded: {reason}'),

@@ -80,7 +80,7 @@ export function verifyProgram(input: VerifyInput, options: VerifyOptions = {}): 
   const log = explorer.log;
   if (logLevel) log.push(...formatStats(s));
   if (options.target === 'nfp') {
-    const nfp = checkNfpTarget(input, facts);
+    const nfp = checkNfpTarget(input, facts, options.nfpCaps);
     if (!nfp.ok) return { ok: false, error: nfp.error, kernelStyle: nfp.kernelStyle, stats: s, log };
   }
   return { ok: true, stats: s, facts, log };

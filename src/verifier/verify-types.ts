@@ -40,6 +40,8 @@ export interface VerifyOptions {
   unprivileged?: boolean;
   /** BPF_F_STRICT_ALIGNMENT. Default false (the nfp target implies its own alignment rules). */
   strictAlignment?: boolean;
+  /** Target 'nfp': the firmware's capabilities (default: the public nic-firmware's, NIC_FIRMWARE_CAPS). */
+  nfpCaps?: import('./nfp-target.js').NfpFirmwareCaps;
 }
 
 export interface VerifyStats {

@@ -161,6 +161,26 @@ describe('nicoff compile in the optimizing mode (the default)', () => {
     expect(r.stdout).toMatch(/maps +cnt -> table 1/);
   });
 
+  test('--start-pc, --done-pc and --helper-address move the image: the relocated words differ and the image still runs the same on the software NFP', () => {
+    const object = join(root, 'examples', 'xdp_count.o');
+    const moved = join(tmp, 'moved.nfp');
+    const plain = join(tmp, 'plain.nfp');
+    expect(nicoff(['compile', object, '-o', plain]).status).toBe(0);
+    expect(nicoff(['compile', object, '-o', moved, '--start-pc', '0x1000', '--done-pc', '1', '--helper-address', '1=0x280']).status).toBe(0);
+    const a = readNfpImage(readFileSync(plain), plain);
+    const b = readNfpImage(readFileSync(moved), moved);
+    expect(b.abi.startPc).toBe(0x1000);
+    expect(b.abi.helpers.mapLookup).toBe(0x280);
+    expect(b.words).not.toEqual(a.words);
+    const pcap = join(root, 'examples', 'xdp_count.pcap');
+    const run = (image: string) => JSON.parse(nicoff(['run', image, '--pcap', pcap, '--json']).stdout) as { actions?: unknown; maps?: unknown };
+    const ra = run(plain);
+    const rb = run(moved);
+    expect(ra.maps).toBeDefined();
+    expect(rb.actions).toEqual(ra.actions);
+    expect(rb.maps).toEqual(ra.maps);
+  });
+
   test('--no-pass with an unknown pass is one coded line, exit 2', () => {
     const r = nicoff(['compile', join(root, 'examples', 'xdp_drop.o'), '-o', join(tmp, 'x.nfp'), '--no-pass', 'magic']);
     expect(r.status).toBe(2);

@@ -9,7 +9,9 @@
  * is the oracle; after every packet the NFP action must be the verdict table
  * of nfp-microcode.md A.6 applied to the kernel's R0, the packet bytes the
  * kernel's data_out, and every map (host view) the kernel's dump. The
- * reference interpreter is held to the kernel on the same packets. A failing
+ * reference interpreter is held to the kernel on the same packets, and no
+ * packet may take more simulated cycles than the compiler's static worst
+ * path. A failing
  * packet prints the first eBPF instruction after which the optimized image
  * left the kernel-compatible image's path.
  *
@@ -194,6 +196,9 @@ describe('compiled code equivalence on the NFP-accepted examples', () => {
         const fields: string[] = [];
         if (r.status !== 'ok') fields.push(`fault ${r.code} at pc ${r.pc}: ${r.message}`);
         else {
+          // The compiler's static worst path bounds what the simulator charges any packet.
+          const worst = compiled.cycles.worst?.cycles;
+          if (worst === undefined || r.stats.cycles > worst) fields.push(`simulated ${r.stats.cycles} cycles, static worst path ${worst ?? 'none'}`);
           actions[r.action] = (actions[r.action] ?? 0) + 1;
           if (!o.ok) fields.push(`oracle refused (${o.why})`);
           else {

@@ -17,12 +17,27 @@ interface CompileCommandOptions extends GlobalOptions {
   output?: string;
   mode: CompileMode;
   pass: string[];
+  startPc?: string;
+  donePc?: string;
+  helperAddress: Record<number, number>;
   listing?: boolean;
 }
 
 function collectPass(value: string, previous: string[]): string[] {
   if (!isPassName(value)) fail('NC8001', { reason: `--no-pass ${value}: no such pass (passes: ${PASS_NAMES.join(', ')})` });
   return [...previous, value];
+}
+
+function parseAddress(option: string, text: string): number {
+  const n = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n >= 1 << 14) fail('NC8001', { reason: `${option} ${text}: expected a code-store address 0..16383 (decimal or 0x hex)` });
+  return n;
+}
+
+function collectHelperAddress(value: string, previous: Record<number, number>): Record<number, number> {
+  const m = /^(\d+)=(.+)$/.exec(value);
+  if (!m) fail('NC8001', { reason: `--helper-address ${value}: expected HELPER_ID=ADDRESS, e.g. 1=0x200` });
+  return { ...previous, [Number(m![1])]: parseAddress('--helper-address', m![2]!) };
 }
 
 function mpps(pps: number): string {
@@ -72,6 +87,9 @@ export function registerCompile(program: Command): void {
         .default('optimize'),
     )
     .option('--no-pass <name>', `optimizing mode: switch one pass off (repeatable): ${PASS_NAMES.join(', ')}`, collectPass, [])
+    .option('--start-pc <address>', 'load slot the image is relocated for (NFP_NET_CFG_BPF_START; default 3072)')
+    .option('--done-pc <address>', "firmware's done address the exits branch to (NFP_NET_CFG_BPF_DONE; default 1)")
+    .option('--helper-address <id=address>', 'firmware helper address by helper id, repeatable (defaults: 1=0x200 2=0x300 3=0x400 25=0x500)', collectHelperAddress, {})
     .option('--listing', 'print the annotated NFP listing (eBPF instruction and source line above each group)')
     .action(function (this: Command, file: string) {
       const opts = this.optsWithGlobals() as CompileCommandOptions;
@@ -81,7 +99,14 @@ export function registerCompile(program: Command): void {
         fail('NC8001', { reason: `${file} has ${progs.length} programs; name one with --prog to use -o, or drop -o` });
       }
       // Compile every program before writing anything, so a refusal leaves no partial output.
-      const compiled = progs.map((p) => ({ c: compileProgram(obj, p, { mode: opts.mode, disabledPasses: opts.pass as PassName[], file }), output: opts.output ?? defaultOutput(file, p.name, progs.length > 1) }));
+      const compiled = progs.map((p) => ({ c: compileProgram(obj, p, {
+        mode: opts.mode,
+        disabledPasses: opts.pass as PassName[],
+        file,
+        ...(opts.startPc !== undefined ? { startPc: parseAddress('--start-pc', opts.startPc) } : {}),
+        ...(opts.donePc !== undefined ? { donePc: parseAddress('--done-pc', opts.donePc) } : {}),
+        helperAddresses: opts.helperAddress,
+      }), output: opts.output ?? defaultOutput(file, p.name, progs.length > 1) }));
       for (const { c, output } of compiled) writeFileAtomic(output, writeNfpImage(c.image));
       if (opts.json) {
         printJson({
