@@ -14,6 +14,7 @@ import { finishCode, NfpCode, type EmittedWord } from './nfp-code.js';
 import type { WordProgram } from './optimize/word-program.js';
 import { emitOutro, emitPrologue, FULL_OUTRO, NOP_TAIL, outroTableMax, type OutroShape } from './program-frame.js';
 import { runWordPasses, type PassName } from './optimize/passes.js';
+import { sortCopyRuns } from './optimize/sort-copies.js';
 import { BPF_ALU, BPF_ALU64, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32 } from '../ebpf/opcodes.js';
 import { planMemoryAccess } from './packet-cache.js';
 import { constantExitR0, emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
@@ -140,7 +141,10 @@ function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-export function lowerProgram(input: LowerProgramInput): LoweredProgram {
+export function lowerProgram(original: LowerProgramInput): LoweredProgram {
+  // sort-copies reorders instructions inside byte-copy runs before anything else looks at them.
+  const sorted = original.passes?.has('sort-copies') ? sortCopyRuns(original.insns, original.facts) : undefined;
+  const input: LowerProgramInput = sorted ? { ...original, insns: sorted.insns, facts: sorted.facts } : original;
   const caps = input.caps ?? NIC_FIRMWARE_CAPS;
   const starts = input.subprogStarts ?? findFunctionStarts(input.insns);
   const code = new NfpCode();

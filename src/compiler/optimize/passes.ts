@@ -10,7 +10,7 @@ import { fillDeferSlots } from './fill-defer.js';
 import { threadJumps } from './thread-jumps.js';
 import type { WordProgram } from './word-program.js';
 
-export type PassName = 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'dead-words' | 'thread-jumps' | 'fill-defer';
+export type PassName = 'sort-copies' | 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'dead-words' | 'thread-jumps' | 'fill-defer';
 
 export interface PassRow {
   name: PassName;
@@ -21,6 +21,11 @@ export interface PassRow {
 }
 
 export const PASSES: readonly PassRow[] = [
+  {
+    name: 'sort-copies',
+    stage: 'lowering',
+    summary: "a run of packet byte-copy pairs in scrambled order is sorted by source offset, so gathering makes it one read and one write",
+  },
   {
     name: 'verdict-stubs',
     stage: 'lowering',
