@@ -27,6 +27,7 @@ import {
   type NfpOperand,
 } from './nfp-registers.js';
 import { accessBytes, memoryPlanOf, type GatherPlan } from './packet-cache.js';
+import { BATCH_SCRATCH_GPRS, storeBatchesOf, type StoreBatchMember } from './optimize/batch-stores.js';
 
 /** `*l$index1[2]`: the packet pointer (CTM address of packet data). */
 const PACKET_POINTER = lm(1, 2);
@@ -259,6 +260,8 @@ function lowerStore(ctx: LoweringContext): void {
     case 'ctx':
       return storeQueueIndex(ctx);
     case 'pkt': {
+      const member = ctx.passes.has('batch-stores') ? storeBatchesOf(ctx.insns, ctx.programFacts).get(ctx.index) : undefined;
+      if (member) return lowerBatchedStore(ctx, member);
       const offset = restrictedImmediate(code, insn.off, IMM_B);
       const s = lowGpr(insn.src);
       for (let i = 0; i * 4 < size; i++) code.mov(toXfer(i), regA(s + i));
@@ -270,6 +273,18 @@ function lowerStore(ctx: LoweringContext): void {
     default:
       throw new LoweringGap(ctx.index, 'store through a pointer the verifier did not classify');
   }
+}
+
+/** batch-stores: this store's bytes go into the block's scratch word; the last member writes the block. */
+function lowerBatchedStore(ctx: LoweringContext, member: StoreBatchMember): void {
+  const { code, insn } = ctx;
+  const word = Math.floor(member.at / 4);
+  insertBytes(code, onlyA(BATCH_SCRATCH_GPRS[word]!), regB(lowGpr(insn.src)), member.bytes, member.at % 4);
+  if (!member.last) return;
+  const words = Math.ceil(member.blockLength / 4);
+  for (let i = 0; i < words; i++) code.mov(toXfer(i), regA(BATCH_SCRATCH_GPRS[i]!));
+  const offset = restrictedImmediate(code, member.blockOff, IMM_B);
+  memCmd(code, 'write8_swap', 0, regA(lowGpr(insn.dst)), offset, member.blockLength - 1);
 }
 
 function lowerStoreImmediate(ctx: LoweringContext): void {

@@ -87,6 +87,11 @@ function protocolFrame(rand: Rand): Uint8Array {
   } else if (kind !== 6) {
     p[14] = int(rand, 8) === 0 ? 0x46 : 0x45;
     p[23] = l4;
+    // Mostly unfragmented (DF or nothing), so the parsers reach their transport-layer code.
+    if (int(rand, 4) !== 0) {
+      p[20] = int(rand, 2) === 0 ? 0x40 : 0x00;
+      p[21] = 0;
+    }
   }
   const l4at = v6 ? 54 : 34;
   if (l4 === 17 || l4 === 6) {
@@ -96,7 +101,10 @@ function protocolFrame(rand: Rand): Uint8Array {
     p[l4at + 3] = dport & 0xff;
     if (l4 === 6) p[l4at + 13] = [0x02, 0x10, 0x12, 0x11, int(rand, 256)][int(rand, 5)]!; // SYN, ACK, SYN+ACK, FIN+ACK, any
   }
-  if (l4 === 1) p[l4at] = int(rand, 2) === 0 ? 8 : int(rand, 256); // ICMP echo request mostly
+  if (l4 === 1) {
+    p[l4at] = int(rand, 2) === 0 ? 8 : int(rand, 256); // ICMP echo request mostly
+    if (int(rand, 4) !== 0) p[l4at + 1] = 0; // code 0
+  }
   return p;
 }
 

@@ -10,7 +10,7 @@ import { fillDeferSlots } from './fill-defer.js';
 import { threadJumps } from './thread-jumps.js';
 import type { WordProgram } from './word-program.js';
 
-export type PassName = 'sort-copies' | 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'dead-words' | 'thread-jumps' | 'fill-defer';
+export type PassName = 'sort-copies' | 'batch-stores' | 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'dead-words' | 'thread-jumps' | 'fill-defer';
 
 export interface PassRow {
   name: PassName;
@@ -25,6 +25,11 @@ export const PASSES: readonly PassRow[] = [
     name: 'sort-copies',
     stage: 'lowering',
     summary: "a run of packet byte-copy pairs in scrambled order is sorted by source offset, so gathering makes it one read and one write",
+  },
+  {
+    name: 'batch-stores',
+    stage: 'lowering',
+    summary: 'packet stores through one pointer covering up to 8 contiguous bytes, with no packet read, call or branch between them, become one write',
   },
   {
     name: 'verdict-stubs',
