@@ -45,6 +45,8 @@ export interface LoweringInsnFacts {
   exitR0?: { umin: bigint; umax: bigint };
   /** Conditional jumps: largest unsigned operand values over paths (pointers: U64_MAX). */
   compare?: { umaxDst: bigint; umaxSrc?: bigint; packetPointers?: boolean };
+  /** Map helper calls: the map R1 points to on every path (the cost estimate charges its kind). */
+  callMap?: number;
   /** ALU: the destination is a packet pointer and the source a scalar on every path. */
   packetPointer?: boolean;
 }
@@ -148,6 +150,7 @@ export function factsFromVerifier(facts: ProgramFacts): LoweringFacts {
     if (f.branch !== undefined) lowering.branch = f.branch;
     if (f.compare) lowering.compare = { ...f.compare };
     if (f.alu?.packetPointer) lowering.packetPointer = true;
+    if (f.call?.mapIndex !== undefined) lowering.callMap = f.call.mapIndex;
     if (f.exit) lowering.exitR0 = { umin: f.exit.r0Umin, umax: f.exit.r0Umax };
     return lowering;
   });

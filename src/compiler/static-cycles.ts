@@ -6,9 +6,9 @@
  * Costs are the simulator's: one cycle per issued word (defer slots
  * included), a taken branch's unfilled shadow, the sleep of a CPP command by
  * the memory it reaches (CTM for the packet, EMEM for map values and atomic
- * adds, from the verifier's pointer kind), and a firmware helper's cost. A
- * helper call is taken to cost what it costs on the program's most expensive
- * map kind, since the table id is only known at run time.
+ * adds, from the verifier's pointer kind), and a firmware helper's cost on
+ * the map kind the verifier saw R1 point to (the program's costliest kind
+ * when paths disagree).
  *
  * "Typical" is the expected cycles when every conditional branch goes each way
  * half the time: a fixed, reproducible stand-in for a traffic mix. Programs
@@ -44,7 +44,7 @@ export interface StaticCycleInput {
   words: readonly EmittedWord[];
   layout: CodeLayout;
   facts: LoweringFacts;
-  /** Map kinds present (a helper is charged as the costliest present). */
+  /** Map kinds by map index (a helper whose map is not known is charged as the costliest present). */
   mapKinds: readonly ('hash' | 'array')[];
   latency?: LatencyModel;
 }
@@ -150,7 +150,9 @@ function edgesOf(input: StaticCycleInput, latency: LatencyModel, pc: number): Ed
   const after = pc + 1 + insn.defer;
   if (target === 'helper') {
     const t = word.target as { helperId: number };
-    const cost = helperCost(latency, t.helperId, input.mapKinds);
+    const map = word.ebpfInsn === undefined ? undefined : input.facts.insns[word.ebpfInsn]?.callMap;
+    const kind = map === undefined ? undefined : input.mapKinds[map];
+    const cost = helperCost(latency, t.helperId, kind ? [kind] : input.mapKinds);
     // The firmware returns to B0, which every helper lowering sets to the word after the defer slots.
     return [{ to: after, cycles: base.cycles + shadow + cost, sleep: base.sleep + cost, instructions: base.instructions, probability: 1 }];
   }

@@ -93,7 +93,7 @@ interface InsnDraft {
   mem?: MemDraft;
   alu?: AluDraft;
   zext?: boolean;
-  call?: { kind: 'helper' | 'subprog'; func: number; args: ArgDraft[] };
+  call?: { kind: 'helper' | 'subprog'; func: number; args: ArgDraft[]; mapIndex?: Agreed<number> };
   mapIndex?: number;
   taken: boolean;
   fallthrough: boolean;
@@ -197,6 +197,8 @@ export class FactsCollector {
         args: args.map(() => ({ kinds: new Set<PointerKind>(), stackOff: undefined, sawStack: false, constValue: undefined, sawScalar: false })),
       };
     }
+    const r1 = args[0];
+    if (r1?.type === 'map_ptr') d.call.mapIndex = agree(d.call.mapIndex, r1.mapIndex);
     args.forEach((reg, k) => {
       const a = d.call!.args[k];
       if (!a || reg.type === 'not_init') return;
@@ -303,9 +305,11 @@ export class FactsCollector {
       }
       if (d.zext) f.zext = true;
       if (d.call) {
+        const callMap = settled(d.call.mapIndex);
         f.call = {
           kind: d.call.kind,
           func: d.call.func,
+          ...(callMap !== undefined ? { mapIndex: callMap } : {}),
           args: d.call.args.map((a): CallArgFacts => {
             const out: CallArgFacts = { kinds: [...a.kinds].sort() };
             const so = settled(a.stackOff);

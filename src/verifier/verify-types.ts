@@ -144,6 +144,8 @@ export interface CallFacts {
   func: number;
   /** R1..R5. */
   args: CallArgFacts[];
+  /** Map helpers: the map R1 pointed to, when the same on every path. */
+  mapIndex?: number;
 }
 
 export interface InsnFacts {
