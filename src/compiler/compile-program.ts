@@ -32,6 +32,8 @@ export interface CompileOptions {
   /** NFP_NET_CFG_BPF_START / _DONE (default: nic-firmware's 3072 and 1). */
   startPc?: number;
   donePc?: number;
+  /** NFP_NET_CFG_BPF_MAX_LEN: words the firmware slot takes (default nic-firmware's 2,560). */
+  maxProgramLength?: number;
   /** Firmware helper addresses by helper id (default: 0x200 lookup, 0x300 update, 0x400 delete, 0x500 perf output). */
   helperAddresses?: Readonly<Record<number, number>>;
 }
@@ -131,7 +133,11 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
   const programType = nfpProgramType(prog);
   const input = verifyInputFromObject(obj, prog);
   if (options.file !== undefined) input.file = options.file;
-  const caps: NfpFirmwareCaps = { ...NIC_FIRMWARE_CAPS, helperAddresses: { ...NIC_FIRMWARE_CAPS.helperAddresses, ...options.helperAddresses } };
+  const caps: NfpFirmwareCaps = {
+    ...NIC_FIRMWARE_CAPS,
+    helperAddresses: { ...NIC_FIRMWARE_CAPS.helperAddresses, ...options.helperAddresses },
+    maxProgramLength: options.maxProgramLength ?? NIC_FIRMWARE_CAPS.maxProgramLength,
+  };
   const verified = verifyProgram(input, { target: 'nfp', nfpCaps: caps });
   if (!verified.ok) throw new NicoffError(verified.error);
   const facts = factsFromVerifier(verified.facts);
