@@ -8,7 +8,7 @@ import { loadImmediate, unrestrictedImmediate } from './immediates.js';
 import { LoweringGap, type Lowering, type LoweringContext } from './lowering-context.js';
 import type { NfpCode } from './nfp-code.js';
 import { emitVerdictStub } from './program-frame.js';
-import { both, imm, lm, NO_OPERAND, onlyA, onlyB, regA, regB, IMM_GPR, PACKET_LENGTH_GPR, STACK_BASE_GPR } from './nfp-registers.js';
+import { both, imm, lm, onlyA, onlyB, regA, regB, IMM_GPR, PACKET_LENGTH_GPR, STACK_BASE_GPR } from './nfp-registers.js';
 
 const HELPER_MAP_LOOKUP = 1;
 const HELPER_MAP_UPDATE = 2;

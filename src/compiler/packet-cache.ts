@@ -82,7 +82,7 @@ const isClassicLoad = (i: Insn): boolean => cls(i.code) === BPF_LD && (mode(i.co
 const isImmStore = (i: Insn): boolean => cls(i.code) === BPF_ST && mode(i.code) === BPF_MEM;
 
 /** Slots some jump or bpf-to-bpf call lands on (helper calls and exits excluded). */
-function jumpTargets(insns: readonly Insn[]): Set<number> {
+export function jumpTargets(insns: readonly Insn[]): Set<number> {
   const targets = new Set<number>();
   insns.forEach((insn, i) => {
     if (insns[i - 1]?.slots === 2) return;

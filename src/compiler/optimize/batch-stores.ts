@@ -12,8 +12,9 @@
  * disjoint bytes, and none straddles a 4-byte word of the block.
  */
 import type { Insn } from '../../ebpf/insn.js';
-import { BPF_CALL, BPF_EXIT, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX } from '../../ebpf/opcodes.js';
+import { BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX } from '../../ebpf/opcodes.js';
 import type { LoweringFacts } from '../lowering-facts.js';
+import { accessBytes, jumpTargets } from '../packet-cache.js';
 
 /** GPRs (both banks free) the block is assembled in: no other lowering touches 23 and up. */
 export const BATCH_SCRATCH_GPRS = [23, 24] as const;
@@ -30,20 +31,7 @@ export interface StoreBatchMember {
 }
 
 const cls = (code: number): number => code & 0x07;
-const width = (code: number): number => [4, 2, 1, 8][(code >> 3) & 3]!;
-
-function jumpTargets(insns: readonly Insn[]): Set<number> {
-  const out = new Set<number>();
-  insns.forEach((insn, i) => {
-    if (insns[i - 1]?.slots === 2) return;
-    const c = cls(insn.code);
-    if (c !== BPF_JMP && c !== BPF_JMP32) return;
-    const op = insn.code & 0xf0;
-    if (op === BPF_EXIT || (op === BPF_CALL && insn.src !== 1)) return;
-    out.add(op === BPF_CALL ? i + 1 + insn.imm : i + 1 + insn.off);
-  });
-  return out;
-}
+const width = accessBytes;
 
 interface Candidate {
   index: number;

@@ -15,7 +15,7 @@
  * not set itself in the same group, so that is unobservable.
  */
 import type { EmittedWord } from '../nfp-code.js';
-import { consumesPreviousWord, gprIntersects, gprReads, gprWrites, isBranch, isPureGprWord, readsConditionCodes, setsConditionCodes } from './word-effects.js';
+import { consumesPreviousWord, gprIntersects, gprReads, gprWrites, isPureGprWord, readsConditionCodes, setsConditionCodes } from './word-effects.js';
 import { inDeferSlot, referencedPcs, type WordProgram } from './word-program.js';
 
 function movable(words: readonly EmittedWord[], pc: number): boolean {

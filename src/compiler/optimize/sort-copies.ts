@@ -16,26 +16,14 @@
  * offset outside it stays right.
  */
 import type { Insn } from '../../ebpf/insn.js';
-import { BPF_CALL, BPF_EXIT, BPF_JMP, BPF_JMP32, BPF_LDX, BPF_MEM, BPF_STX } from '../../ebpf/opcodes.js';
+import { BPF_JMP, BPF_JMP32, BPF_LDX, BPF_MEM, BPF_STX } from '../../ebpf/opcodes.js';
 import type { LoweringFacts } from '../lowering-facts.js';
+import { accessBytes, jumpTargets } from '../packet-cache.js';
 
 const cls = (code: number): number => code & 0x07;
 const isLoad = (i: Insn): boolean => cls(i.code) === BPF_LDX && (i.code & 0xe0) === BPF_MEM;
 const isStore = (i: Insn): boolean => cls(i.code) === BPF_STX && (i.code & 0xe0) === BPF_MEM;
-const width = (code: number): number => [4, 2, 1, 8][(code >> 3) & 3]!;
-
-function jumpTargets(insns: readonly Insn[]): Set<number> {
-  const out = new Set<number>();
-  insns.forEach((insn, i) => {
-    if (insns[i - 1]?.slots === 2) return;
-    const c = cls(insn.code);
-    if (c !== BPF_JMP && c !== BPF_JMP32) return;
-    const op = insn.code & 0xf0;
-    if (op === BPF_EXIT || (op === BPF_CALL && insn.src !== 1)) return;
-    out.add(op === BPF_CALL ? i + 1 + insn.imm : i + 1 + insn.off);
-  });
-  return out;
-}
+const width = accessBytes;
 
 /** Does straight-line code after `from` write `reg` before reading it (so its value at `from` is dead)? */
 function deadAfter(insns: readonly Insn[], from: number, reg: number, targets: Set<number>): boolean {
