@@ -17,7 +17,7 @@ import { runWordPasses, type PassName } from './optimize/passes.js';
 import { sortCopyRuns } from './optimize/sort-copies.js';
 import { BPF_ALU, BPF_ALU64, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32 } from '../ebpf/opcodes.js';
 import { planMemoryAccess } from './packet-cache.js';
-import { constantExitR0, emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
+import { constantExitR0, functionUsesCalleeSaved, emitCallTrampolines, emitSubprogEntry, findFunctionStarts, programNeedsTrampolines, registerFunctionStarts } from './lower-call.js';
 
 export interface LowerProgramInput {
   /** Decoded slots (ld_imm64 fillers included). */
@@ -141,6 +141,20 @@ function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
+/**
+ * A function's LM frame: its verifier stack depth rounded to 4; a called
+ * function's frame also holds its return address (word 0) and, when it
+ * touches r6-r9, the caller's copies of them (words 1-8), as the kernel
+ * JIT lays it out (nfp-microcode.md C.2).
+ */
+function frameDepthOf(input: LowerProgramInput, starts: readonly number[], subprog: number): number {
+  const depth = roundUp(input.facts.stackDepth[subprog] ?? 0, 4);
+  if (subprog === 0) return depth;
+  const from = starts[subprog]!;
+  const to = starts[subprog + 1] ?? input.insns.length;
+  return depth + 4 + (functionUsesCalleeSaved(input.insns, from, to) ? 32 : 0);
+}
+
 export function lowerProgram(original: LowerProgramInput): LoweredProgram {
   // sort-copies reorders instructions inside byte-copy runs before anything else looks at them.
   const sorted = original.passes?.has('sort-copies') ? sortCopyRuns(original.insns, original.facts) : undefined;
@@ -177,7 +191,7 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
       programType: input.programType,
       caps,
       subprog,
-      frameDepth: roundUp(input.facts.stackDepth[subprog] ?? 0, 4),
+      frameDepth: frameDepthOf(input, starts, subprog),
       passes,
       skip: (i) => skipped.add(i),
     };
