@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { compileProgram, type CompiledProgram } from '../src/compiler/compile-program.js';
 import { PASS_NAMES, type PassName } from '../src/compiler/optimize/passes.js';
 import { NicoffError } from '../src/diagnostics/diagnostic.js';
-import type { BpfObject, BpfProgram } from '../src/ebpf/bpf-object.js';
-import { encodeAssembled, assembleProgram } from '../src/ebpf/assemble.js';
+import { singleProgramObject, type BpfObject, type BpfProgram } from '../src/ebpf/bpf-object.js';
+import { assembleProgram } from '../src/ebpf/assemble.js';
 import { loadObject } from '../src/ebpf/load-object.js';
 import { decodeProgram } from '../src/ebpf/decode.js';
 import { REPO_ROOT, type BenchFigure, type GroupResult } from './group-result.js';
@@ -41,12 +41,7 @@ function goldenOnly(name: string, type: 'xdp' | 'sched_cls'): Unit | undefined {
   if (!existsSync(join(GOLDEN_DIR, `${name}.txt`))) return undefined;
   const hexWords = [...readFileSync(join(GOLDEN_DIR, `${name}.txt`), 'utf8').matchAll(/^#\s+bpf#\d+\s+([0-9a-f]{16})/gm)].map((m) => m[1]!);
   const bytes = Uint8Array.from(Buffer.from(hexWords.join(''), 'hex'));
-  const insns = decodeProgram(bytes, 'le');
-  const prog: BpfProgram = {
-    name, section: type === 'xdp' ? 'xdp' : 'tc', type, insns, bytes, mapRefs: [],
-    functions: [{ name, start: 0, length: insns.length, section: 'tc' }], lineInfo: [], funcInfo: [], coreRelocations: [],
-  };
-  const obj: BpfObject = { endian: 'le', programs: [prog], maps: [], license: 'GPL', hasBtf: false, hasBtfExt: false, warnings: [] };
+  const { obj, prog } = singleProgramObject(name, type, decodeProgram(bytes, 'le'), { bytes });
   return { name: `${name} (golden)`, obj, prog };
 }
 
@@ -83,13 +78,7 @@ function generatedProgram(n: number): Unit {
   }
   lines.push('r0 = 2', 'exit');
   const insns = assembleProgram(lines.join('\n'));
-  const bytes = encodeAssembled(insns);
-  const prog: BpfProgram = {
-    name: `generated_${n}`, section: 'xdp', type: 'xdp', insns, bytes, mapRefs: [],
-    functions: [{ name: `generated_${n}`, start: 0, length: insns.length, section: 'xdp' }],
-    lineInfo: [], funcInfo: [], coreRelocations: [],
-  };
-  const obj: BpfObject = { endian: 'le', programs: [prog], maps: [], license: 'GPL', hasBtf: false, hasBtfExt: false, warnings: [] };
+  const { obj, prog } = singleProgramObject(`generated_${n}`, 'xdp', insns);
   return { name: `generated ${insns.length} insns`, obj, prog };
 }
 

@@ -7,9 +7,9 @@
  */
 import { fail, makeDiagnostic, NicoffError } from '../diagnostics/diagnostic.js';
 import { MAP_TYPE, type BpfObject, type BpfProgram } from '../ebpf/bpf-object.js';
-import type { NfpImage, NfpRelocation } from '../nfp-backend/image/nfp-image.js';
+import { FIRMWARE_HELPERS, type NfpImage, type NfpRelocation } from '../nfp-backend/image/nfp-image.js';
 import { decodeRawWord } from '../nfp-backend/isa/raw-relocation.js';
-import { NIC_FIRMWARE_ABI, type NfpFirmwareAbi, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
+import { NIC_FIRMWARE_ABI, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
 import { NIC_FIRMWARE_CAPS, type NfpFirmwareCaps } from '../verifier/nfp-target.js';
 import { verifyInputFromObject } from '../verifier/program-input.js';
 import { verifyProgram } from '../verifier/verify-program.js';
@@ -38,7 +38,6 @@ export interface CompileOptions {
   helperAddresses?: Readonly<Record<number, number>>;
 }
 
-const HELPER_ABI_FIELDS: Record<number, keyof NfpFirmwareAbi['helpers']> = { 1: 'mapLookup', 2: 'mapUpdate', 3: 'mapDelete', 25: 'perfEventOutput' };
 
 export interface CompiledProgram {
   name: string;
@@ -174,8 +173,8 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     fail('NC5101', { count: lowered.loaded.length, mode, max: caps.maxProgramLength }, options.file !== undefined ? { file: options.file } : {});
   }
   const helpers = { ...NIC_FIRMWARE_ABI.helpers };
-  for (const [id, field] of Object.entries(HELPER_ABI_FIELDS)) {
-    const at = caps.helperAddresses[Number(id)];
+  for (const [id, field] of FIRMWARE_HELPERS) {
+    const at = caps.helperAddresses[id];
     if (at !== undefined) helpers[field] = at;
   }
   const abi = { ...NIC_FIRMWARE_ABI, helpers, startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc, donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc };

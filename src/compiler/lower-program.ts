@@ -162,6 +162,7 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
   const caps = input.caps ?? NIC_FIRMWARE_CAPS;
   const starts = input.subprogStarts ?? findFunctionStarts(input.insns);
   const code = new NfpCode();
+  const passes = input.passes ?? NO_PASSES;
   // The kernel's pre-translation passes (context copy, LD_ABS cleanup, gathering, packet cache).
   const skipped = planMemoryAccess(input.insns, input.facts);
   const ebpfStart: number[] = new Array(input.insns.length + 1).fill(0);
@@ -178,7 +179,6 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
     const lowering = KERNEL_LOWERINGS.get(insn.code);
     if (!lowering) throw new LoweringGap(index, `opcode 0x${insn.code.toString(16).padStart(2, '0')} has no lowering yet`);
     code.current = index;
-    const passes = input.passes ?? NO_PASSES;
     // A called function first parks its return address (A21) in its frame.
     if (subprog > 0 && index === starts[subprog]) emitSubprogEntry(code);
     const ctx: LoweringContext = {
@@ -205,7 +205,6 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
   }
   ebpfStart[input.insns.length] = code.pc;
   code.current = undefined;
-  const passes = input.passes ?? NO_PASSES;
   const { abort, exit } = emitOutro(code, input.programType, outroShape(input, code, passes, starts));
   const trampolines = programNeedsTrampolines(input.insns, starts) ? emitCallTrampolines(code) : {};
   const program: WordProgram = { words: code.words, layout: { ebpfStart, ...(exit !== undefined ? { exit } : {}), ...(abort !== undefined ? { abort } : {}), ...trampolines } };

@@ -14,8 +14,9 @@
  * half the time: a fixed, reproducible stand-in for a traffic mix. Programs
  * with a loop or a BPF-to-BPF call get no static figure (the reason says so).
  */
-import { LATENCY_MODEL_V1, type LatencyModel } from '../nfp-backend/sim/latency-model.js';
-import type { NfpInsn } from '../nfp-backend/isa/instruction.js';
+import { branchShadowCycles, helperCycles, LATENCY_MODEL_V1, type LatencyModel } from '../nfp-backend/sim/latency-model.js';
+import { FIRMWARE_HELPERS } from '../nfp-backend/image/nfp-image.js';
+import { isBranch } from './optimize/word-effects.js';
 import type { LoweringFacts } from './lowering-facts.js';
 import type { CodeLayout, EmittedWord } from './nfp-code.js';
 
@@ -49,11 +50,6 @@ export interface StaticCycleInput {
   latency?: LatencyModel;
 }
 
-const HELPER_MAP_LOOKUP = 1;
-const HELPER_MAP_UPDATE = 2;
-const HELPER_MAP_DELETE = 3;
-const HELPER_PERF_OUTPUT = 25;
-
 class NotEstimable extends Error {}
 
 interface Edge {
@@ -64,30 +60,6 @@ interface Edge {
   probability: number;
 }
 
-function branchShadow(latency: LatencyModel, insn: NfpInsn): number {
-  const b = latency.branchShadow;
-  if (insn.format === 'rtn') return Math.max(0, b.rtn.value - insn.defer);
-  if (insn.format === 'br' && insn.condition === 'br') return Math.max(0, b.br.value - insn.defer);
-  return Math.max(0, b.conditional.value - (insn as { defer: number }).defer);
-}
-
-function helperCost(latency: LatencyModel, helperId: number, kinds: readonly ('hash' | 'array')[]): number {
-  const h = latency.helpers;
-  const hash = kinds.includes('hash') || kinds.length === 0;
-  switch (helperId) {
-    case HELPER_MAP_LOOKUP:
-      return hash ? h.mapLookupHash.value : h.mapLookupArray.value;
-    case HELPER_MAP_UPDATE:
-      return hash ? h.mapUpdateHash.value : h.mapUpdateArray.value;
-    case HELPER_MAP_DELETE:
-      return hash ? h.mapDeleteHash.value : h.mapDeleteArray.value;
-    case HELPER_PERF_OUTPUT:
-      return h.perfEventOutput.value;
-    default:
-      return 0;
-  }
-}
-
 /** Sleep of one word: a CPP command that swaps the context out waits for its memory. */
 function wordSleep(input: StaticCycleInput, latency: LatencyModel, word: EmittedWord): number {
   const insn = word.insn;
@@ -96,10 +68,6 @@ function wordSleep(input: StaticCycleInput, latency: LatencyModel, word: Emitted
   if (ptr === 'pkt' || ptr === 'ctx') return latency.memory.ctm.value;
   if (ptr === 'stack') return latency.memory.lm.value;
   return latency.memory.emem.value;
-}
-
-function isBranch(insn: NfpInsn): insn is Extract<NfpInsn, { defer: number }> {
-  return insn.format === 'br' || insn.format === 'br_bit' || insn.format === 'br_byte' || insn.format === 'rtn' || insn.format === 'jump' || insn.format === 'ctx_arb';
 }
 
 function targetPc(input: StaticCycleInput, word: EmittedWord): number | 'done' | 'helper' {
@@ -145,14 +113,17 @@ function edgesOf(input: StaticCycleInput, latency: LatencyModel, pc: number): Ed
   }
   const base = { cycles: own.cycles + deferCycles, sleep: own.sleep + deferSleep, instructions: 1 + insn.defer };
   const target = targetPc(input, word);
-  const shadow = branchShadow(latency, insn);
+  const shadow = branchShadowCycles(latency, insn);
   const conditional = !(insn.format === 'br' && insn.condition === 'br');
   const after = pc + 1 + insn.defer;
   if (target === 'helper') {
     const t = word.target as { helperId: number };
     const map = word.ebpfInsn === undefined ? undefined : input.facts.insns[word.ebpfInsn]?.callMap;
     const kind = map === undefined ? undefined : input.mapKinds[map];
-    const cost = helperCost(latency, t.helperId, kind ? [kind] : input.mapKinds);
+    const helper = FIRMWARE_HELPERS.get(t.helperId);
+    // Unknown map: the costliest kind present (hash, unless every map is an array).
+    const isArray = kind ? kind === 'array' : input.mapKinds.length > 0 && input.mapKinds.every((k) => k === 'array');
+    const cost = helper ? helperCycles(latency, helper, isArray) : 0;
     // The firmware returns to B0, which every helper lowering sets to the word after the defer slots.
     return [{ to: after, cycles: base.cycles + shadow + cost, sleep: base.sleep + cost, instructions: base.instructions, probability: 1 }];
   }

@@ -2,6 +2,7 @@
  * The loaded object: what `loadObject` (load-object.ts) returns and every
  * later stage (verifier, interpreter, compiler, kernel oracle) consumes.
  */
+import { encodeAssembled } from './assemble.js';
 import type { Endian, Insn } from './insn.js';
 
 export type ProgramType =
@@ -168,4 +169,27 @@ export interface BpfObject {
   btf?: import('./btf.js').Btf;
   /** Non-fatal observations (unknown sections skipped and the like). */
   warnings: string[];
+}
+
+/**
+ * An object holding one program built from instructions rather than read from
+ * an ELF file (an assembled test program, a corpus case, a generated
+ * benchmark): little-endian, no BTF, the program's bytes encoded from `insns`.
+ */
+export function singleProgramObject(name: string, type: ProgramType, insns: Insn[], options: { maps?: MapDef[]; license?: string; bytes?: Uint8Array } = {}): { obj: BpfObject; prog: BpfProgram } {
+  const section = type === 'xdp' ? 'xdp' : type === 'sched_cls' ? 'tc' : String(type);
+  const prog: BpfProgram = {
+    name,
+    section,
+    type,
+    insns,
+    bytes: options.bytes ?? encodeAssembled(insns),
+    mapRefs: [],
+    functions: [{ name, start: 0, length: insns.length, section }],
+    lineInfo: [],
+    funcInfo: [],
+    coreRelocations: [],
+  };
+  const obj: BpfObject = { endian: 'le', programs: [prog], maps: options.maps ?? [], license: options.license ?? 'GPL', hasBtf: false, hasBtfExt: false, warnings: [] };
+  return { obj, prog };
 }

@@ -15,12 +15,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileProgram, type CompiledProgram } from '../../src/compiler/compile-program.js';
 import { NicoffError } from '../../src/diagnostics/diagnostic.js';
-import { encodeAssembled } from '../../src/ebpf/assemble.js';
-import { MAP_TYPE, type BpfObject, type BpfProgram } from '../../src/ebpf/bpf-object.js';
+import { MAP_TYPE, singleProgramObject, type BpfObject, type BpfProgram } from '../../src/ebpf/bpf-object.js';
 import { toLoadedProgram } from '../../src/nfp-backend/image/nfp-image.js';
 import { NfpSimulator } from '../../src/nfp-backend/sim/nfp-simulator.js';
 import { parseCorpusCase } from '../../src/verifier/corpus-file.js';
 import { hex, runInterpreterOracle } from '../support/nfp-golden-programs.js';
+import { nfpVerdict } from '../support/nfp-verdicts.js';
 import { seeded } from '../support/seeded-random.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,24 +38,12 @@ function units(): Unit[] {
   for (const file of readdirSync(CORPUS).filter((f) => f.endsWith('.bpf')).sort()) {
     const c = parseCorpusCase(readFileSync(join(CORPUS, file), 'utf8'), file);
     if (c.type !== 'xdp' && c.type !== 'sched_cls') continue;
-    const prog: BpfProgram = {
-      name: file.replace(/\.bpf$/, ''), section: c.type === 'xdp' ? 'xdp' : 'tc', type: c.type, insns: c.insns, bytes: encodeAssembled(c.insns),
-      mapRefs: [], functions: [{ name: file, start: 0, length: c.insns.length, section: 'corpus' }], lineInfo: [], funcInfo: [], coreRelocations: [],
-    };
     const maps = c.maps.map((m, index) => ({ index, name: m.name, type: MAP_TYPE[m.type], keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: 0, origin: 'legacy' as const }));
-    out.push({ file, prog, obj: { endian: 'le', programs: [prog], maps, license: c.license, hasBtf: false, hasBtfExt: false, warnings: [] } });
+    out.push({ file, ...singleProgramObject(file.replace(/\.bpf$/, ''), c.type, c.insns, { maps, license: c.license }) });
   }
   return out;
 }
 
-/** nfp-microcode.md A.6: the firmware action for an R0. */
-function action(type: BpfProgram['type'], r0: number): string {
-  const v = r0 >>> 0;
-  if (type === 'xdp') return ['abort', 'drop', 'pass', 'tx'][v] ?? 'abort';
-  if (v === 2) return 'drop';
-  if (v === 4 || v === 5) return 'drop-silent';
-  return v === 7 ? 'tx' : 'pass';
-}
 
 function packets(): Uint8Array[] {
   const rand = seeded(0x5eed);
@@ -117,7 +105,7 @@ describe('verifier-corpus programs the NFP takes, compiled in both modes', () =>
       const want = oracle.outcomes[n]!;
       const beyondWatchdog = k[n]!.what === `fault ${WATCHDOG}`;
       if (want.ok && !beyondWatchdog && !ADDRESS_BYTES[u.file]) {
-        const expected = `${action(u.prog.type, want.retval)} ${hex(want.packet)}`;
+        const expected = `${nfpVerdict(u.prog.type === 'xdp' ? 'xdp' : 'tc', want.retval).action} ${hex(want.packet)}`;
         if (k[n]!.what !== expected) problems.push(`packet ${n}: kernel-compatible ${k[n]!.what.slice(0, 40)}, interpreter R0=${want.retval} ${expected.slice(0, 40)}`);
         if (k[n]!.maps !== JSON.stringify(want.maps)) problems.push(`packet ${n}: maps ${k[n]!.maps} vs interpreter ${JSON.stringify(want.maps)}`);
       }

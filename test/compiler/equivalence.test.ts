@@ -36,6 +36,7 @@ import { verifyProgram } from '../../src/verifier/verify-program.js';
 import { hex, runInterpreterOracle, runKernelOracle, type OracleOutcome, type OracleRun } from '../support/nfp-golden-programs.js';
 import { seeded } from '../support/seeded-random.js';
 import { firstDivergingInstruction } from '../support/diverging-instruction.js';
+import { nfpVerdict } from '../support/nfp-verdicts.js';
 import { loadGoldenProgram } from '../support/nfp-golden-programs.js';
 import { goldenOrSkip } from '../support/golden-word-table.js';
 
@@ -129,15 +130,6 @@ function packetSet(name: string): Uint8Array[] {
   return out;
 }
 
-type Verdict = { byte: number; action: string };
-const XDP_VERDICTS: Record<number, Verdict> = {
-  0: { byte: 0x82, action: 'abort' },
-  1: { byte: 0x22, action: 'drop' },
-  2: { byte: 0x11, action: 'pass' },
-  3: { byte: 0x44, action: 'tx' },
-};
-/** nfp-microcode.md A.6 for XDP: R0 >= 4 (XDP_REDIRECT too) is an abort on the NFP. */
-const xdpVerdict = (r0: number): Verdict => XDP_VERDICTS[r0 >>> 0] ?? { byte: 0x82, action: 'abort' };
 
 const describeOutcome = (o: OracleOutcome): string => (o.ok ? `R0=${o.retval} out=${hex(o.packet)}` : `refused (${o.why})`);
 
@@ -210,7 +202,7 @@ describe('compiled code equivalence on the NFP-accepted examples', () => {
           actions[r.action] = (actions[r.action] ?? 0) + 1;
           if (!o.ok) fields.push(`oracle refused (${o.why})`);
           else {
-            const want = xdpVerdict(o.retval);
+            const want = nfpVerdict('xdp', o.retval);
             if (r.actionByte !== want.byte || r.action !== want.action) fields.push(`action ${r.action}, expected ${want.action} for R0=${o.retval}`);
             if (hex(r.packet) !== hex(o.packet)) fields.push('packet bytes');
           }
@@ -242,14 +234,6 @@ describe('compiled code equivalence on the NFP-accepted examples', () => {
   });
 });
 
-/** nfp-microcode.md A.6 for TC direct action, by R0. */
-function tcVerdict(r0: number): Verdict {
-  const v = r0 >>> 0;
-  if (v === 2) return { byte: 0x22, action: 'drop' };
-  if (v === 4 || v === 5) return { byte: 0x02, action: 'drop-silent' };
-  if (v === 7) return { byte: 0x44, action: 'tx' };
-  return { byte: 0x11, action: 'pass' };
-}
 
 // The golden programs that are not examples (the others run above as examples).
 describe('compiled code equivalence on the golden programs that are not examples', () => {
@@ -274,7 +258,7 @@ describe('compiled code equivalence on the golden programs that are not examples
           const r = sim.runPacket({ bytes: bytes.slice() });
           if (!o.ok) differences.push(`packet ${n} (${bytes.length} bytes): oracle refused (${o.why})`);
           else if (r.status !== 'ok') differences.push(`packet ${n}: fault ${r.code}`);
-          else if (r.action !== tcVerdict(o.retval).action || hex(r.packet) !== hex(o.packet)) {
+          else if (r.action !== nfpVerdict('tc', o.retval).action || hex(r.packet) !== hex(o.packet)) {
             const diverging = mode === 'optimize' ? `; ${firstDivergingInstruction(images['kernel-compat'].image, compiled.image, bytes)}` : '';
             differences.push(`packet ${n} (${hex(bytes).slice(0, 64)}): ${r.action}, kernel R0=${o.retval}${diverging}`);
           }

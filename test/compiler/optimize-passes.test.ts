@@ -22,7 +22,7 @@ import { NicoffError } from '../../src/diagnostics/diagnostic.js';
 import { decodeProgram } from '../../src/ebpf/decode.js';
 import { lowerProgram } from '../../src/compiler/lower-program.js';
 import { loadObject } from '../../src/ebpf/load-object.js';
-import type { BpfObject, BpfProgram } from '../../src/ebpf/bpf-object.js';
+import { singleProgramObject } from '../../src/ebpf/bpf-object.js';
 import { toLoadedProgram } from '../../src/nfp-backend/image/nfp-image.js';
 import { NfpSimulator } from '../../src/nfp-backend/sim/nfp-simulator.js';
 import { readCapture } from '../../src/pcap/index.js';
@@ -72,9 +72,7 @@ describe('each optimizing pass', () => {
 
   test('the word target: over the NFP-accepted examples and tc_shot (the golden program that is not one), every image word counted, at least 25% fewer words than kernel-compatible mode', () => {
     // tc_shot: r0 = 2 (TC_ACT_SHOT); exit, as its golden listing shows it.
-    const insns = decodeProgram(Buffer.from('b700000002000000' + '9500000000000000', 'hex'), 'le');
-    const prog: BpfProgram = { name: 'tc_shot', section: 'tc', type: 'sched_cls', insns, bytes: Buffer.from('b7000000020000009500000000000000', 'hex'), mapRefs: [], functions: [{ name: 'tc_shot', start: 0, length: 2, section: 'tc' }], lineInfo: [], funcInfo: [], coreRelocations: [] };
-    const obj: BpfObject = { endian: 'le', programs: [prog], maps: [], license: 'GPL', hasBtf: false, hasBtfExt: false, warnings: [] };
+    const { obj, prog } = singleProgramObject('tc_shot', 'sched_cls', decodeProgram(Buffer.from('b700000002000000' + '9500000000000000', 'hex'), 'le'));
     const optimized = accepted.reduce((n, a) => n + a.compile([]).image.words.length, compileProgram(obj, prog).image.words.length);
     const kernel = accepted.reduce((n, a) => n + a.kernel.image.words.length, compileProgram(obj, prog, { mode: 'kernel-compat' }).image.words.length);
     expect(1 - optimized / kernel).toBeGreaterThanOrEqual(0.25);

@@ -21,14 +21,6 @@ export function gprUnion(x: GprSet, y: GprSet): GprSet {
   return { a: x.a | y.a, b: x.b | y.b };
 }
 
-export function gprMinus(x: GprSet, y: GprSet): GprSet {
-  return { a: x.a & ~y.a, b: x.b & ~y.b };
-}
-
-export function gprEqual(x: GprSet, y: GprSet): boolean {
-  return x.a === y.a && x.b === y.b;
-}
-
 export function gprIntersects(x: GprSet, y: GprSet): boolean {
   return (x.a & y.a) !== 0 || (x.b & y.b) !== 0;
 }

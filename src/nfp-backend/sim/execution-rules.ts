@@ -9,6 +9,7 @@ import { formatInsn } from '../isa/disassembler.js';
 import type { NfpInsn } from '../isa/instruction.js';
 import type { NfpOperand } from '../isa/operands.js';
 import { fault, type Microengine, PREV } from './machine-state.js';
+import { branchShadowCycles } from './latency-model.js';
 import { hex } from './memory-map.js';
 
 /** Operand kinds simulated; anything else (absolute GPRs, next-neighbour, indexed $xfer) the kernel JIT never emits. */
@@ -166,10 +167,7 @@ export function lmWindowFault(pc: number, op: NfpOperand, pointerValue: number):
 
 /** Unconditional br may defer 2 slots, conditional branches, br_bit and rtn 3 (latency model). */
 export function branchShadow(me: Microengine, insn: NfpInsn): number {
-  const b = me.latency.branchShadow;
-  const max = insn.format === 'br' ? (insn.condition === 'br' ? b.br.value : b.conditional.value) : insn.format === 'rtn' ? b.rtn.value : b.conditional.value;
-  const defer = (insn as { defer: number }).defer;
-  return Math.max(0, max - defer);
+  return branchShadowCycles(me.latency, insn as Extract<NfpInsn, { defer: number }>);
 }
 
 /** The value an immed writes, given the destination's current value. */

@@ -32,6 +32,7 @@ import {
   VECTOR_WORD,
 } from './memory-map.js';
 import type { NfpAction, NfpFirmwareAbi, NfpPacketResult, NfpPacketStats } from './sim-types.js';
+import { helperCycles } from './latency-model.js';
 
 export type HelperKind = keyof NfpFirmwareAbi['helpers'];
 
@@ -149,14 +150,13 @@ function readKeyish(s: MeContext, pc: number, pointer: number, out: Uint8Array):
 /** Run a firmware helper at `pc`; the context then sleeps for the helper's cost and resumes at B0. */
 export function runHelper(s: MeContext, pc: number, kind: HelperKind): void {
   const me = s.me;
-  const h = me.latency.helpers;
   const returnPc = s.b[0]! >>> 0;
   let cost: number;
   if (kind === 'perfEventOutput') {
     if (s.perfEvents === NO_EVENTS) s.perfEvents = [];
     s.perfEvents.push(perfRecord(s, pc));
     setReturn(s, 0);
-    cost = h.perfEventOutput.value;
+    cost = helperCycles(me.latency, kind, false);
   } else {
     const tableId = s.a[0]! >>> 0;
     const table = me.maps.table(tableId);
@@ -169,15 +169,13 @@ export function runHelper(s: MeContext, pc: number, kind: HelperKind): void {
       const address = slot < 0 ? 0 : table.base + slot * table.stride;
       s.a[0] = s.b[0] = address % 0x1_0000_0000;
       s.a[1] = s.b[1] = Math.floor(address / 0x1_0000_0000);
-      cost = isArray ? h.mapLookupArray.value : h.mapLookupHash.value;
     } else if (kind === 'mapUpdate') {
       const value = readKeyish(s, pc, 2, table.valueScratch);
       setReturn(s, table.update(key, value, s.a[8]! >>> 0));
-      cost = isArray ? h.mapUpdateArray.value : h.mapUpdateHash.value;
     } else {
       setReturn(s, table.delete(key));
-      cost = isArray ? h.mapDeleteArray.value : h.mapDeleteHash.value;
     }
+    cost = helperCycles(me.latency, kind, isArray);
   }
   s.pk = PREV.none;
   s.pc = returnPc;

@@ -87,3 +87,25 @@ export const LATENCY_MODEL_V1: LatencyModel = {
 
 /** Cross-check the model reproduces (nfp-microcode.md F): adjust_head fast path 5 vs checked 14 cycles, per kernel jit.c. */
 export const ADJUST_HEAD_CYCLES_KERNEL_COMMENT = { fast: 5, checked: 14 } as const;
+
+/** Cycles a taken branch wastes: the shadow slots its defer field does not fill (unconditional br: 2, others: 3). */
+export function branchShadowCycles(latency: LatencyModel, branch: { format: string; condition?: string; defer: number }): number {
+  const b = latency.branchShadow;
+  const max = branch.format === 'br' ? (branch.condition === 'br' ? b.br.value : b.conditional.value) : branch.format === 'rtn' ? b.rtn.value : b.conditional.value;
+  return Math.max(0, max - branch.defer);
+}
+
+/** A firmware helper's cost by the subroutine called and the map kind it works on. */
+export function helperCycles(latency: LatencyModel, helper: 'mapLookup' | 'mapUpdate' | 'mapDelete' | 'perfEventOutput', isArray: boolean): number {
+  const h = latency.helpers;
+  switch (helper) {
+    case 'mapLookup':
+      return isArray ? h.mapLookupArray.value : h.mapLookupHash.value;
+    case 'mapUpdate':
+      return isArray ? h.mapUpdateArray.value : h.mapUpdateHash.value;
+    case 'mapDelete':
+      return isArray ? h.mapDeleteArray.value : h.mapDeleteHash.value;
+    case 'perfEventOutput':
+      return h.perfEventOutput.value;
+  }
+}
