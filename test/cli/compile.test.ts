@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { factsFromGoldenAnnotations } from '../../src/compiler/lowering-facts.js';
 import { lowerProgram } from '../../src/compiler/lower-program.js';
+import { compileProgram } from '../../src/compiler/compile-program.js';
 import { decodeProgram } from '../../src/ebpf/decode.js';
 import { loadObject } from '../../src/ebpf/load-object.js';
 import { readNfpImage } from '../../src/nfp-backend/image/read-image.js';
@@ -181,6 +182,20 @@ describe('nicoff compile in the optimizing mode (the default)', () => {
     expect(rb.maps).toEqual(ra.maps);
   });
 
+  test.each([
+    [['--start-pc', '99999'], /--start-pc 99999: expected a code-store address/],
+    [['--done-pc', 'one'], /--done-pc one: expected a code-store address/],
+    [['--helper-address', 'lookup=0x200'], /--helper-address lookup=0x200: expected HELPER_ID=ADDRESS/],
+  ])('bad firmware override %j is one coded line, exit 2, no image', (args, message) => {
+    const output = join(tmp, 'override.nfp');
+    const r = nicoff(['compile', join(root, 'examples', 'xdp_drop.o'), '-o', output, ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error NC8001\b/);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(output)).toBe(false);
+  });
+
   test('--no-pass with an unknown pass is one coded line, exit 2', () => {
     const r = nicoff(['compile', join(root, 'examples', 'xdp_drop.o'), '-o', join(tmp, 'x.nfp'), '--no-pass', 'magic']);
     expect(r.status).toBe(2);
@@ -205,6 +220,21 @@ describe('nicoff compile refusals', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')[0]).toMatch(/^error NC5\d{3} /);
     expect(existsSync(output)).toBe(false);
+  });
+
+  test('an atomic counter created non-zero by bpf_map_update_elem is refused with NC5057, naming the instruction and source line', () => {
+    const output = join(tmp, 'syn.nfp');
+    const r = nicoff(['compile', join(root, 'examples', 'xdp_tcp_syn_count.o'), '-o', output]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error NC5057 .*insn 49, .*xdp_tcp_syn_count\.c:\d+: .*word 0 of map syn_by_port/);
+    expect(existsSync(output)).toBe(false);
+  });
+
+  test('an image longer than the firmware slot is refused with NC5101', () => {
+    const object = join(root, 'examples', 'xdp_ipv6_parse.o');
+    const obj = loadObject(readFileSync(object), { path: object });
+    expect(() => compileProgram(obj, obj.programs[0]!, { maxProgramLength: 100 })).toThrow(/NC5101: the compiled program is \d+ NFP instructions \(optimize mode\); the firmware slot takes at most 100/);
   });
 
   test('a file that is not an object is one coded line and exit 2', () => {
