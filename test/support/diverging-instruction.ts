@@ -7,18 +7,13 @@
  */
 import type { NfpImage } from '../../src/nfp-backend/image/nfp-image.js';
 import { toLoadedProgram } from '../../src/nfp-backend/image/nfp-image.js';
+import { listNfpImage } from '../../src/nfp-backend/image/image-listing.js';
 import { NfpSimulator } from '../../src/nfp-backend/sim/nfp-simulator.js';
 
-/** eBPF instruction of each word (the last instruction whose first word is at or before it; -1 for the prologue, the outro past the program). */
+/** eBPF instruction of each word, from the image listing's groups (-1 for the prologue and outro). */
 function ebpfOfWord(image: NfpImage): Int32Array {
   const out = new Int32Array(image.words.length).fill(-1);
-  const starts = image.addressMap.map((pc, i) => [pc, i] as const).filter((x): x is readonly [number, number] => x[0] !== null);
-  let k = 0;
-  let current = -1;
-  for (let pc = 0; pc < out.length; pc++) {
-    while (k < starts.length && starts[k]![0] <= pc) current = starts[k++]![1];
-    out[pc] = current;
-  }
+  for (const g of listNfpImage(image)) if (g.insn !== undefined) for (const w of g.words) out[w.pc] = g.insn;
   return out;
 }
 
