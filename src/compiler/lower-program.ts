@@ -168,6 +168,7 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
   const ebpfStart: number[] = new Array(input.insns.length + 1).fill(0);
   emitPrologue(code);
   registerFunctionStarts(code, starts);
+  const frameDepths = starts.map((_, subprog) => frameDepthOf(input, starts, subprog));
   let subprog = 0;
   for (let index = 0; index < input.insns.length; index++) {
     while (subprog + 1 < starts.length && index >= starts[subprog + 1]!) subprog++;
@@ -191,7 +192,7 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
       programType: input.programType,
       caps,
       subprog,
-      frameDepth: frameDepthOf(input, starts, subprog),
+      frameDepth: frameDepths[subprog]!,
       passes,
       skip: (i) => skipped.add(i),
     };
