@@ -241,6 +241,7 @@ export const CATALOGUE = {
   NC6057: row('input', 'packet: {reason}'),
   NC6058: row('input', 'software NFP map {map}: {reason}'),
   NC6059: row('input', 'software NFP map table {table}: {reason}'),
+  NC6060: row('input', 'the image computes array-map value addresses for a layout ({assumed}) the software NFP does not use ({actual}); compile it again for this firmware'),
   // NFP firmware image (src/nfp-backend/image), NC6020-NC6039
   NC6020: row('input', 'not an nicoff NFP image: {reason}'),
   NC6021: row('input', 'ELF machine is {machine}, not EM_NFP (250): not an NFP firmware image'),

@@ -300,6 +300,14 @@ goldenDescribe('malformed images: one diagnostic each, naming what is wrong', ()
     expectCode(() => readNfpImage(with_(m)), 'NC6030', /abi\.helpers lacks the field "mapDelete"/);
     expectCode(() => readNfpImage(with_({ ...meta(good()), version: 2 })), 'NC6031', /version 2 is not known \(this nicoff reads version 1\)/);
     expectCode(() => readNfpImage(with_([])), 'NC6030');
+    const layout = (arrayValues: unknown) => with_({ ...meta(good()), abi: { ...meta(good()).abi, arrayValues } });
+    expectCode(() => readNfpImage(layout({ base: 0x80_0000_0000 })), 'NC6030', /abi\.arrayValues lacks the field "tableStride"/);
+    expectCode(() => readNfpImage(layout({ base: 0x80_0000_1000, tableStride: 0x1000_0000 })), 'NC6030', /arrayValues\.base .* 4 GiB boundary/);
+    expectCode(() => readNfpImage(layout({ base: 0x80_0000_0000, tableStride: 0x3000_0000 })), 'NC6030', /tableStride .* does not divide 2\^32/);
+    // A valid layout reads back as written.
+    const back = readNfpImage(layout({ base: 0x80_0000_0000, tableStride: 0x1000_0000 }));
+    expect(back.abi.arrayValues).toEqual({ base: 0x80_0000_0000, tableStride: 0x1000_0000 });
+    expect(readNfpImage(writeNfpImage(back)).abi.arrayValues).toEqual(back.abi.arrayValues);
   });
 
   test('address map: out of range, not increasing, wrong length (NC6032)', () => {

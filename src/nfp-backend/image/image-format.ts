@@ -40,8 +40,10 @@
  *                      programType "xdp"|"tc", stackDepth (bytes),
  *                      abi {startPc, donePc, helpers {mapLookup, mapUpdate,
  *                        mapDelete, perfEventOutput}, adjustHead {offMin, offMax,
- *                        guaranteedSub, guaranteedAdd}, stackBytes, codeStoreWords}
- *                        (NfpFirmwareAbi: the load slot and the capabilities assumed),
+ *                        guaranteedSub, guaranteedAdd}, stackBytes, codeStoreWords,
+ *                        arrayValues? {base, tableStride}}
+ *                        (NfpFirmwareAbi: the load slot and the capabilities assumed;
+ *                        arrayValues only when the code computes array value addresses),
  *                      labels {exit?, abort?, pushRegs?, popRegs?} (program-relative),
  *                      verifierFacts [{insn, text}].
  *                    A reader refuses a version it does not know (NC6031) and
@@ -268,6 +270,7 @@ export function encodeMeta(meta: ImageMeta): Uint8Array {
       adjustHead: { ...meta.abi.adjustHead },
       stackBytes: meta.abi.stackBytes,
       codeStoreWords: meta.abi.codeStoreWords,
+      ...(meta.abi.arrayValues ? { arrayValues: { base: meta.abi.arrayValues.base, tableStride: meta.abi.arrayValues.tableStride } } : {}),
     },
     labels,
     verifierFacts: meta.verifierFacts.map((f) => ({ insn: f.insn, text: f.text })),
@@ -330,7 +333,7 @@ export function decodeMeta(data: Uint8Array, where: DiagnosticLocation): ImageMe
   const o = s.object(top, 'metadata', ['format', 'version', 'programType', 'stackDepth', 'abi', 'labels', 'verifierFacts'], ['name']);
   const typeText = s.string(o.programType, 'programType');
   const programType = typeText === 'xdp' || typeText === 'tc' ? typeText : bad(`programType ${JSON.stringify(typeText)} is neither "xdp" nor "tc"`);
-  const a = s.object(o.abi, 'abi', ['startPc', 'donePc', 'helpers', 'adjustHead', 'stackBytes', 'codeStoreWords']);
+  const a = s.object(o.abi, 'abi', ['startPc', 'donePc', 'helpers', 'adjustHead', 'stackBytes', 'codeStoreWords'], ['arrayValues']);
   const h = s.object(a.helpers, 'abi.helpers', ['mapLookup', 'mapUpdate', 'mapDelete', 'perfEventOutput']);
   const ah = s.object(a.adjustHead, 'abi.adjustHead', ['offMin', 'offMax', 'guaranteedSub', 'guaranteedAdd']);
   const abi: NfpFirmwareAbi = {
@@ -351,6 +354,10 @@ export function decodeMeta(data: Uint8Array, where: DiagnosticLocation): ImageMe
     stackBytes: s.number(a.stackBytes, 'abi.stackBytes'),
     codeStoreWords: s.number(a.codeStoreWords, 'abi.codeStoreWords'),
   };
+  if ('arrayValues' in a) {
+    const av = s.object(a.arrayValues, 'abi.arrayValues', ['base', 'tableStride']);
+    abi.arrayValues = { base: s.number(av.base, 'abi.arrayValues.base'), tableStride: s.number(av.tableStride, 'abi.arrayValues.tableStride') };
+  }
   const l = s.object(o.labels, 'labels', [], ['exit', 'abort', 'pushRegs', 'popRegs']);
   const labels: NfpLabels = {};
   for (const k of ['exit', 'abort', 'pushRegs', 'popRegs'] as const) if (k in l) labels[k] = s.number(l[k], `labels.${k}`);

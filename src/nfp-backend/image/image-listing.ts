@@ -137,6 +137,7 @@ export function formatImageListing(image: NfpImage, groups: readonly ImageListin
       `perf_event_output ${hex(a.helpers.perfEventOutput)}; adjust_head ${a.adjustHead.offMin}..${a.adjustHead.offMax} ` +
       `(guaranteed sub ${a.adjustHead.guaranteedSub}, add ${a.adjustHead.guaranteedAdd}); stack ${a.stackBytes} bytes`,
   );
+  if (a.arrayValues) out.push(`  array values computed in place: table t at ${hex(a.arrayValues.base)} + t * ${hex(a.arrayValues.tableStride)}`);
   out.push(`  verifier stack depth: ${image.stackDepth} bytes`);
   const labels = Object.entries(image.labels).filter(([, v]) => v !== undefined);
   if (labels.length) out.push(`  labels: ${labels.map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -219,6 +219,12 @@ function validateAbi(abi: NfpFirmwareAbi, where: DiagnosticLocation): void {
   for (const [k, v] of Object.entries(ah)) if (!isInt(v, 0, 0xffff)) bad(`abi.adjustHead.${k} ${v} is not an integer 0..65535`);
   if (ah.offMin > ah.offMax) bad(`abi.adjustHead.offMin ${ah.offMin} is above offMax ${ah.offMax}`);
   if (!isInt(abi.stackBytes, 0, 0xffff)) bad(`abi.stackBytes ${abi.stackBytes} is not an integer 0..65535`);
+  const av = abi.arrayValues;
+  if (av) {
+    // 40-bit EMEM addresses; a stride that divides 2^32 keeps every table inside one 4 GiB block (no carry into bits 39:32).
+    if (!isInt(av.base, 0, 2 ** 40 - 1) || av.base % 2 ** 32 !== 0) bad(`abi.arrayValues.base ${av.base} is not a 40-bit address on a 4 GiB boundary`);
+    if (!isInt(av.tableStride, 8, 2 ** 32) || 2 ** 32 % av.tableStride !== 0) bad(`abi.arrayValues.tableStride ${av.tableStride} does not divide 2^32`);
+  }
 }
 
 function validateCode(image: NfpImage, loc: ImageLocator): void {

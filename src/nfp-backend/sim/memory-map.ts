@@ -46,6 +46,8 @@ export const PACKET_LENGTH_MASK = 0x3fff;
 
 export const EMEM_MAP_BASE = 0x80_0000_0000;
 export const EMEM_TABLE_STRIDE = 0x1000_0000;
+/** The array-value layout the software NFP's firmware offers to images (sim-types.ts ArrayValueLayout). */
+export const SOFTWARE_NFP_ARRAY_VALUES = { base: EMEM_MAP_BASE, tableStride: EMEM_TABLE_STRIDE } as const;
 const TWO_32 = 0x1_0000_0000;
 
 /** Packet-vector word indices the JIT uses (nfp-microcode.md A.5). */

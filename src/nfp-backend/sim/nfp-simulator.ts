@@ -8,13 +8,15 @@
  * Maps persist across runPacket/runBatch calls. A packet that faults gives a
  * fault result (NC6040-NC6057) and the next packet runs normally.
  */
+import { fail } from '../../diagnostics/diagnostic.js';
 import { BlockTranslator } from './block-translator.js';
 import type { LatencyModel } from './latency-model.js';
 import { DecodedProgram, type EngineStep, Microengine, NfpFault, RUN } from './machine-state.js';
 import { NfpMapTables } from './map-tables.js';
 import { interpretStep, runContext } from './microengine.js';
 import { startPacket } from './firmware.js';
-import type { NfpLoadedProgram, NfpPacketInput, NfpPacketResult } from './sim-types.js';
+import { hex, SOFTWARE_NFP_ARRAY_VALUES } from './memory-map.js';
+import type { ArrayValueLayout, NfpFirmwareAbi, NfpLoadedProgram, NfpPacketInput, NfpPacketResult } from './sim-types.js';
 import { faultResult, okResult, runBatchOnMe, type NfpBatchResult } from './throughput-model.js';
 
 export type { NfpBatchResult, NfpThroughput } from './throughput-model.js';
@@ -31,6 +33,16 @@ export interface NfpSimulatorOptions {
   onWord?: (pc: number) => void;
 }
 
+/** An image that computes array value addresses must assume the layout this firmware uses. */
+function checkArrayValueLayout(abi: NfpFirmwareAbi): void {
+  const a = abi.arrayValues;
+  if (!a) return;
+  const ours = SOFTWARE_NFP_ARRAY_VALUES;
+  if (a.base === ours.base && a.tableStride === ours.tableStride) return;
+  const show = (l: ArrayValueLayout): string => `base ${hex(l.base)}, table stride ${hex(l.tableStride)}`;
+  fail('NC6060', { assumed: show(a), actual: show(ours) });
+}
+
 export class NfpSimulator {
   readonly program: NfpLoadedProgram;
   readonly engine: 'interpret' | 'translate';
@@ -43,6 +55,7 @@ export class NfpSimulator {
     this.program = program;
     this.engine = options.onWord ? 'interpret' : (options.engine ?? 'translate');
     const abi = program.abi;
+    checkArrayValueLayout(abi);
     // Words past the end of the code store are invalid (they fault only if reached).
     const decoded = new DecodedProgram(program.words, abi.startPc, { checkEcc: true, codeStoreWords: abi.codeStoreWords });
     this.maps = new NfpMapTables(program.maps);

@@ -27,6 +27,24 @@ export interface NfpFirmwareAbi {
   stackBytes: number;
   /** Size of the code store in instructions (14-bit branch targets; firmware default 8192). */
   codeStoreWords: number;
+  /**
+   * Present when the image computes array-map value addresses itself instead
+   * of calling the lookup helper: the layout it assumes. The loader refuses
+   * the image on firmware that keeps array values anywhere else.
+   */
+  arrayValues?: ArrayValueLayout;
+}
+
+/**
+ * Where firmware keeps array-map values when it keeps them flat: table t's
+ * slot i at `base + t * tableStride + i * round_up(valueSize, 8)` (40-bit EMEM
+ * address). nicoff's software NFP does (memory-map.ts, SOFTWARE_NFP_ARRAY_VALUES).
+ * The public nic-firmware advertises no such layout (its arrays sit behind the
+ * same lookup helper as its hash tables), so images for it never assume one.
+ */
+export interface ArrayValueLayout {
+  base: number;
+  tableStride: number;
 }
 
 export const NIC_FIRMWARE_ABI: NfpFirmwareAbi = {
