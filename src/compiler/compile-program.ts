@@ -9,12 +9,13 @@ import { fail, makeDiagnostic, NicoffError } from '../diagnostics/diagnostic.js'
 import { MAP_TYPE, type BpfObject, type BpfProgram } from '../ebpf/bpf-object.js';
 import { FIRMWARE_HELPERS, type NfpImage, type NfpRelocation } from '../nfp-backend/image/nfp-image.js';
 import { decodeRawWord } from '../nfp-backend/isa/raw-relocation.js';
-import { NIC_FIRMWARE_ABI, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
+import { SOFTWARE_NFP_ARRAY_VALUES } from '../nfp-backend/sim/memory-map.js';
+import { NIC_FIRMWARE_ABI, type ArrayValueLayout, type NfpFirmwareAbi, type NfpMapDef, type NfpProgramType } from '../nfp-backend/sim/sim-types.js';
 import { NIC_FIRMWARE_CAPS, type NfpFirmwareCaps } from '../verifier/nfp-target.js';
 import { verifyInputFromObject } from '../verifier/program-input.js';
 import { verifyProgram } from '../verifier/verify-program.js';
 import type { ProgramFacts, VerifyStats } from '../verifier/verify-types.js';
-import { LoweringGap } from './lowering-context.js';
+import { LoweringGap, type ArrayMapPlacement } from './lowering-context.js';
 import { factsFromVerifier } from './lowering-facts.js';
 import { lowerProgram, type LoweredProgram } from './lower-program.js';
 import { enabledPasses, type PassName } from './optimize/passes.js';
@@ -36,6 +37,31 @@ export interface CompileOptions {
   maxProgramLength?: number;
   /** Firmware helper addresses by helper id (default: 0x200 lookup, 0x300 update, 0x400 delete, 0x500 perf output). */
   helperAddresses?: Readonly<Record<number, number>>;
+  /**
+   * The firmware the image is for (default 'software-nfp'). Both share the
+   * nic-firmware ABI; the software NFP also keeps array values flat, which
+   * lets the optimizing mode compute array value addresses (pass
+   * array-addresses). 'nic-firmware' is the public firmware as published.
+   */
+  firmware?: CompileFirmware;
+}
+
+export type CompileFirmware = 'software-nfp' | 'nic-firmware';
+export const COMPILE_FIRMWARES: readonly CompileFirmware[] = ['software-nfp', 'nic-firmware'];
+
+const ARRAY_VALUE_LAYOUT: Record<CompileFirmware, ArrayValueLayout | undefined> = {
+  'software-nfp': SOFTWARE_NFP_ARRAY_VALUES,
+  'nic-firmware': undefined,
+};
+
+/** Where each array map's values sit under `layout` (by map index); hash maps and oversized arrays have no placement. */
+function arrayPlacements(maps: readonly NfpMapDef[], layout: ArrayValueLayout | undefined): (ArrayMapPlacement | undefined)[] {
+  return maps.map((m) => {
+    if (!layout || m.type !== 'array') return undefined;
+    const slotBytes = Math.ceil(m.valueSize / 8) * 8;
+    if (m.maxEntries * slotBytes > layout.tableStride) return undefined;
+    return { slot0: layout.base + m.tableId * layout.tableStride, slotBytes, maxEntries: m.maxEntries };
+  });
 }
 
 
@@ -47,6 +73,7 @@ export interface CompiledProgram {
   lowered: LoweredProgram;
   verifierStats: VerifyStats;
   mode: CompileMode;
+  firmware: CompileFirmware;
   passes: PassName[];
   /** Worst and typical path per packet under the reference latency model, and the modelled card throughput. */
   cycles: StaticCycleEstimate;
@@ -142,6 +169,9 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
   const facts = factsFromVerifier(verified.facts);
   const mode = options.mode ?? 'optimize';
   const passes = mode === 'optimize' ? enabledPasses(options.disabledPasses) : new Set<PassName>();
+  const maps = nfpMaps(obj, verified.facts);
+  const firmware = options.firmware ?? 'software-nfp';
+  const arrayLayout = ARRAY_VALUE_LAYOUT[firmware];
   let lowered: LoweredProgram;
   try {
     lowered = lowerProgram({
@@ -153,6 +183,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
       startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc,
       donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc,
       passes,
+      arrayMaps: arrayPlacements(maps, arrayLayout),
     });
   } catch (e) {
     if (!(e instanceof LoweringGap)) throw e;
@@ -177,7 +208,14 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     const at = caps.helperAddresses[id];
     if (at !== undefined) helpers[field] = at;
   }
-  const abi = { ...NIC_FIRMWARE_ABI, helpers, startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc, donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc };
+  const abi: NfpFirmwareAbi = {
+    ...NIC_FIRMWARE_ABI,
+    helpers,
+    startPc: options.startPc ?? NIC_FIRMWARE_ABI.startPc,
+    donePc: options.donePc ?? NIC_FIRMWARE_ABI.donePc,
+    // Only an image that relies on the layout says so; any other runs on either firmware.
+    ...(lowered.arrayAddressLookups > 0 && arrayLayout ? { arrayValues: { ...arrayLayout } } : {}),
+  };
   const addressMap = prog.insns.map((_, i) => {
     const start = lowered.ebpfStart[i]!;
     return start < lowered.ebpfStart[i + 1]! ? start : null;
@@ -190,7 +228,7 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     words: lowered.loaded,
     relocations: relocationsOf(lowered),
     labels: { ...(lowered.exit !== undefined ? { exit: lowered.exit } : {}), ...(lowered.abort !== undefined ? { abort: lowered.abort } : {}) },
-    maps: nfpMaps(obj, verified.facts),
+    maps,
     ebpf: prog.bytes,
     addressMap,
     sourceLines: prog.insns.flatMap((_, i) => {
@@ -199,7 +237,6 @@ export function compileProgram(obj: BpfObject, prog: BpfProgram, options: Compil
     }),
     verifierFacts: [],
   };
-  const maps = image.maps.map((m) => m.type);
-  const cycles = estimateStaticCycles({ words: lowered.words, layout: lowered, facts, mapKinds: maps });
-  return { name: prog.name, programType, ebpfSlots: prog.insns.length, image, lowered, verifierStats: verified.stats, mode, passes: [...passes], cycles };
+  const cycles = estimateStaticCycles({ words: lowered.words, layout: lowered, facts, mapKinds: maps.map((m) => m.type) });
+  return { name: prog.name, programType, ebpfSlots: prog.insns.length, image, lowered, verifierStats: verified.stats, mode, firmware, passes: [...passes], cycles };
 }

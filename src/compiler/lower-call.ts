@@ -8,6 +8,7 @@ import { loadImmediate, unrestrictedImmediate } from './immediates.js';
 import { LoweringGap, type Lowering, type LoweringContext } from './lowering-context.js';
 import type { NfpCode } from './nfp-code.js';
 import { emitVerdictStub } from './program-frame.js';
+import { splitAddress40 } from '../nfp-backend/sim/memory-map.js';
 import { both, imm, lm, onlyA, onlyB, regA, regB, IMM_GPR, PACKET_LENGTH_GPR, STACK_BASE_GPR } from './nfp-registers.js';
 
 const HELPER_MAP_LOOKUP = 1;
@@ -65,6 +66,44 @@ function mapCall(ctx: LoweringContext, helperId: number): void {
     code.localCsrWrite(CSR_ACT_LM_ADDR0, regA(STACK_BASE_GPR));
     code.nop(3); // the CSR write takes effect three cycles later
   }
+}
+
+/** Bytes of the frame `*l$index0[0..15]` reaches without moving a pointer. */
+const LM0_REACH = 64;
+
+/**
+ * An array lookup as an address computation (the host kernel's
+ * array_map_gen_lookup, on the NFP): R0 = slot0 + key * slotBytes when
+ * key < max_entries, else 0. Needs the array's placement (the firmware keeps
+ * its values flat) and the key where LM pointer 0 reaches it; returns false to
+ * leave the call to the firmware.
+ *
+ * Table bases are multiples of a stride that divides 2^32 and a table's slots
+ * fit inside its stride, so the slot offset only fills zero bits of the base's
+ * low word: an OR adds it, and bits 39:32 never change.
+ */
+function lowerArrayLookupAsAddress(ctx: LoweringContext): boolean {
+  const { code, facts } = ctx;
+  if (!ctx.passes.has('array-addresses') || ctx.subprog !== 0) return false;
+  const placement = facts?.callMap === undefined ? undefined : ctx.arrayMaps[facts.callMap];
+  const off = facts?.arg2off;
+  if (!placement || off === undefined) return false;
+  const keyAt = ctx.frameDepth + off;
+  const shift = Math.log2(placement.slotBytes);
+  if (keyAt < 0 || keyAt % 4 !== 0 || keyAt + 4 > LM0_REACH || !Number.isInteger(shift)) return false;
+  const key = lm(0, keyAt / 4);
+  const [low, high] = splitAddress40(placement.slot0);
+  const base = unrestrictedImmediate(code, low, { dst: onlyA(IMM_GPR), read: regA(IMM_GPR) });
+  code.shf(both(0), base, 'OR', key, { kind: 'left', amount: shift });
+  loadImmediate(code, both(1), high);
+  const max = unrestrictedImmediate(code, placement.maxEntries, { dst: onlyB(IMM_GPR), read: regB(IMM_GPR) });
+  const found = code.label('array-slot');
+  code.aluCc(key, '-', max);
+  code.br('bcc', { kind: 'label', label: found });
+  setR0(code, 0);
+  code.place(found);
+  ctx.noteArrayAddress();
+  return true;
 }
 
 function prandom(ctx: LoweringContext): void {
@@ -231,6 +270,8 @@ function call(ctx: LoweringContext): void {
   const id = ctx.insn.imm;
   switch (id) {
     case HELPER_MAP_LOOKUP:
+      if (lowerArrayLookupAsAddress(ctx)) return;
+      return mapCall(ctx, id);
     case HELPER_MAP_UPDATE:
     case HELPER_MAP_DELETE:
       return mapCall(ctx, id);

@@ -8,7 +8,7 @@
 import type { Insn } from '../ebpf/insn.js';
 import { NIC_FIRMWARE_CAPS, type NfpFirmwareCaps } from '../verifier/nfp-target.js';
 import type { LoweringFacts, LoweringInsnFacts } from './lowering-facts.js';
-import { LoweringGap, type CompileProgramType, type LoweringContext } from './lowering-context.js';
+import { LoweringGap, type ArrayMapPlacement, type CompileProgramType, type LoweringContext } from './lowering-context.js';
 import { KERNEL_LOWERINGS } from './lowering-table.js';
 import { finishCode, NfpCode, type EmittedWord } from './nfp-code.js';
 import type { WordProgram } from './optimize/word-program.js';
@@ -32,6 +32,8 @@ export interface LowerProgramInput {
   donePc?: number;
   /** Optimizing passes to run (absent or empty: kernel-compatible words). */
   passes?: ReadonlySet<PassName>;
+  /** By map index: array maps whose value addresses the firmware's layout fixes (absent: every lookup calls the firmware). */
+  arrayMaps?: readonly (ArrayMapPlacement | undefined)[];
 }
 
 export interface LoweredProgram {
@@ -45,6 +47,8 @@ export interface LoweredProgram {
   abort?: number;
   /** Words before the outro, trampolines and nop tail: the prologue and the program's own. */
   programWords: number;
+  /** Map lookups lowered to a computed array value address instead of a firmware call. */
+  arrayAddressLookups: number;
 }
 
 const NO_PASSES: ReadonlySet<PassName> = new Set();
@@ -169,6 +173,11 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
   emitPrologue(code);
   registerFunctionStarts(code, starts);
   const frameDepths = starts.map((_, subprog) => frameDepthOf(input, starts, subprog));
+  const arrayMaps = input.arrayMaps ?? [];
+  let arrayAddressLookups = 0;
+  const noteArrayAddress = (): void => {
+    arrayAddressLookups++;
+  };
   let subprog = 0;
   for (let index = 0; index < input.insns.length; index++) {
     while (subprog + 1 < starts.length && index >= starts[subprog + 1]!) subprog++;
@@ -195,6 +204,8 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
       frameDepth: frameDepths[subprog]!,
       passes,
       skip: (i) => skipped.add(i),
+      arrayMaps,
+      noteArrayAddress,
     };
     if (lowerKnownBranch(ctx)) continue;
     const narrowed = narrowedCompare(insn, ctx.facts, passes) ?? narrowedPointerArithmetic(insn, ctx.facts, passes);
@@ -223,5 +234,5 @@ export function lowerProgram(original: LowerProgramInput): LoweredProgram {
     },
   );
   const l = program.layout;
-  return { words, raw, loaded, ebpfStart: l.ebpfStart, ...(l.exit !== undefined ? { exit: l.exit } : {}), ...(l.abort !== undefined ? { abort: l.abort } : {}), programWords };
+  return { words, raw, loaded, ebpfStart: l.ebpfStart, ...(l.exit !== undefined ? { exit: l.exit } : {}), ...(l.abort !== undefined ? { abort: l.abort } : {}), programWords, arrayAddressLookups };
 }

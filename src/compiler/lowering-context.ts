@@ -28,6 +28,17 @@ export interface LoweringContext {
   passes: ReadonlySet<PassName>;
   /** Mark instruction `index` as folded into this one (it emits nothing; jumps to it land on the next word). */
   skip(index: number): void;
+  /** By map index: where an array map's values sit, when the firmware lets the code compute value addresses. */
+  arrayMaps: readonly (ArrayMapPlacement | undefined)[];
+  /** Record that this lowering computed an array value address (the image must then carry the layout). */
+  noteArrayAddress(): void;
+}
+
+/** An array map whose values the code may address directly: slot i at `slot0 + i * slotBytes` (40-bit EMEM). */
+export interface ArrayMapPlacement {
+  slot0: number;
+  slotBytes: number;
+  maxEntries: number;
 }
 
 export type Lowering = (ctx: LoweringContext) => void;

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { fail } from '../../diagnostics/diagnostic.js';
 import { loadObject } from '../../ebpf/load-object.js';
-import { compileProgram, type CompiledProgram, type CompileMode } from '../../compiler/compile-program.js';
+import { COMPILE_FIRMWARES, compileProgram, type CompiledProgram, type CompileFirmware, type CompileMode } from '../../compiler/compile-program.js';
 import { isPassName, PASS_NAMES, type PassName } from '../../compiler/optimize/passes.js';
 import { formatImageListing, imageSummary, listNfpImage } from '../../nfp-backend/image/image-listing.js';
 import { NIC_FIRMWARE_CAPS } from '../../verifier/nfp-target.js';
@@ -16,6 +16,7 @@ interface CompileCommandOptions extends GlobalOptions {
   prog?: string;
   output?: string;
   mode: CompileMode;
+  firmware: CompileFirmware;
   pass: string[];
   startPc?: string;
   donePc?: string;
@@ -70,6 +71,12 @@ function summaryRows(c: CompiledProgram, output: string): string[][] {
     ['eBPF instructions in', String(c.ebpfSlots)],
     // The outro starts at the abort block; everything before it is the prologue and the program's own words.
     ['mode', c.mode === 'optimize' ? `optimize (${c.passes.length ? c.passes.join(', ') : 'every pass off'})` : 'kernel-compat (the Linux nfp JIT\'s words)'],
+    [
+      'firmware',
+      c.firmware === 'software-nfp'
+        ? `software-nfp (nic-firmware ABI; array values kept flat${c.lowered.arrayAddressLookups ? `: ${c.lowered.arrayAddressLookups} array lookup(s) computed in place, so the image needs that firmware` : ', not needed by this image'})`
+        : 'nic-firmware (as published; every map lookup calls the firmware)',
+    ],
     ['NFP instructions out', `${c.image.words.length} (${c.lowered.programWords} prologue and program, ${c.image.words.length - c.lowered.programWords} outro and nop tail)`],
     ['stack', `${c.image.stackDepth} bytes of local memory (of ${NIC_FIRMWARE_CAPS.stackBytes} per context)`],
     ...cycleRows(c),
@@ -90,6 +97,11 @@ export function registerCompile(program: Command): void {
         .choices(['optimize', 'kernel-compat'])
         .default('optimize'),
     )
+    .addOption(
+      new Option('--firmware <name>', 'the firmware the image is for: software-nfp (nic-firmware ABI, array values kept flat, so array lookups can be address computations) or nic-firmware as published')
+        .choices([...COMPILE_FIRMWARES])
+        .default('software-nfp'),
+    )
     .option('--no-pass <name>', `optimizing mode: switch one pass off (repeatable): ${PASS_NAMES.join(', ')}`, collectPass, [])
     .option('--start-pc <address>', 'load slot the image is relocated for (NFP_NET_CFG_BPF_START; default 3072)')
     .option('--done-pc <address>', "firmware's done address the exits branch to (NFP_NET_CFG_BPF_DONE; default 1)")
@@ -105,6 +117,7 @@ export function registerCompile(program: Command): void {
       // Compile every program before writing anything, so a refusal leaves no partial output.
       const compiled = progs.map((p) => ({ c: compileProgram(obj, p, {
         mode: opts.mode,
+        firmware: opts.firmware,
         disabledPasses: opts.pass as PassName[],
         file,
         ...(opts.startPc !== undefined ? { startPc: parseAddress('--start-pc', opts.startPc) } : {}),
@@ -122,6 +135,8 @@ export function registerCompile(program: Command): void {
             ebpfInstructions: c.ebpfSlots,
             mode: c.mode,
             passes: c.passes,
+            firmware: c.firmware,
+            arrayAddressLookups: c.lowered.arrayAddressLookups,
             nfpInstructions: c.image.words.length,
             programWords: c.lowered.programWords,
             stackBytes: c.image.stackDepth,

@@ -10,7 +10,7 @@ import { fillDeferSlots } from './fill-defer.js';
 import { threadJumps } from './thread-jumps.js';
 import type { WordProgram } from './word-program.js';
 
-export type PassName = 'sort-copies' | 'batch-stores' | 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'dead-words' | 'thread-jumps' | 'fill-defer';
+export type PassName = 'sort-copies' | 'batch-stores' | 'verdict-stubs' | 'outro-range' | 'known-branches' | 'narrow-compares' | 'packet-pointers-32' | 'array-addresses' | 'dead-words' | 'thread-jumps' | 'fill-defer';
 
 export interface PassRow {
   name: PassName;
@@ -55,6 +55,12 @@ export const PASSES: readonly PassRow[] = [
     name: 'packet-pointers-32',
     stage: 'lowering',
     summary: 'packet pointers are 32-bit CTM addresses that never carry (spec A.5): adding to them and comparing them use the low words only',
+  },
+  {
+    name: 'array-addresses',
+    stage: 'lowering',
+    summary:
+      'a lookup in an array map becomes slot address = base + key * slot size behind one bounds check, instead of a firmware call; only for firmware that keeps array values flat (the software NFP), and the image then says so',
   },
   { name: 'dead-words', stage: 'words', summary: 'words whose GPR result no later word reads (unused high halves, zero extensions, the packet length when unused)', run: removeDeadWords },
   { name: 'thread-jumps', stage: 'words', summary: 'a branch to a plain br goes to its destination; a br to the next word goes', run: threadJumps },
