@@ -222,6 +222,17 @@ const SCRIPTS: Record<string, ExampleScript> = {
     s.add(s.arp(), 'ARP (not counted)');
     s.shortFrames();
   },
+  xdp_ttl_histogram: (s) => {
+    for (const ttl of [0, 1, 2, 5, 30, 62, 63]) s.add(s.icmp4({ type: 8, ttl }), `ICMP with TTL ${ttl}: counted${ttl <= 1 ? ', dropped' : ''}`);
+    for (const ttl of [64, 65, 128, 255]) s.add(s.icmp4({ type: 8, ttl }), `ICMP with TTL ${ttl}: outside the histogram (lookup misses), passes`);
+    for (let i = 0; i < 4; i++) s.add(s.udp4({ dport: 7 }), 'IPv4 UDP, default TTL 64: not counted');
+    s.add(s.icmp4({ type: 8, ttl: 1, options: ROUTER_ALERT }), 'TTL 1 with an IP option: counted, dropped');
+    s.add(s.udp4({ dport: 7, vlans: [{ vid: 10 }] }), 'VLAN-tagged IPv4 (not parsed: ethertype 0x8100)');
+    for (let i = 0; i < 3; i++) s.add(s.udp6({ dport: 9 }), 'IPv6 (not counted)');
+    s.add(s.arp(), 'ARP (not counted)');
+    s.background(4);
+    s.shortFrames();
+  },
   xdp_udp_filter: (s) => {
     for (let i = 0; i < 5; i++) s.add(s.udp4({ dport: 19 }), 'IPv4 UDP to 19: dropped');
     s.add(s.udp4({ dport: 19, vlans: [{ vid: 42, pcp: 3 }] }), 'VLAN-tagged IPv4 UDP to 19: dropped');

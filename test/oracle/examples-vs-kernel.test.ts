@@ -54,6 +54,7 @@ const EXAMPLE_NAMES = [
   'xdp_alu',
   'xdp_count',
   'xdp_tcp_syn_count',
+  'xdp_ttl_histogram',
 ];
 const MUTATIONS = 100;
 
