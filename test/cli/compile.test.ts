@@ -182,6 +182,29 @@ describe('nicoff compile in the optimizing mode (the default)', () => {
     expect(rb.maps).toEqual(ra.maps);
   });
 
+  test('--firmware: software-nfp (default) computes array lookups in place, nic-firmware calls the firmware; both images run the same on the software NFP', () => {
+    const object = join(root, 'examples', 'xdp_ttl_histogram.o');
+    const pcap = join(root, 'examples', 'xdp_ttl_histogram.pcap');
+    const compile = (output: string, extra: string[]) => {
+      const r = nicoff(['compile', object, '-o', output, '--json', ...extra]);
+      expect(r.status).toBe(0);
+      return (JSON.parse(r.stdout) as { programs: { firmware: string; arrayAddressLookups: number; nfpInstructions: number }[] }).programs[0]!;
+    };
+    const flat = compile(join(tmp, 'flat.nfp'), []);
+    const published = compile(join(tmp, 'published.nfp'), ['--firmware', 'nic-firmware']);
+    expect(flat).toMatchObject({ firmware: 'software-nfp', arrayAddressLookups: 1 });
+    expect(published).toMatchObject({ firmware: 'nic-firmware', arrayAddressLookups: 0 });
+    expect(flat.nfpInstructions).toBeLessThan(published.nfpInstructions);
+    const text = nicoff(['compile', object, '-o', join(tmp, 'flat.nfp')]).stdout;
+    expect(text).toMatch(/firmware +software-nfp .*1 array lookup\(s\) computed in place/);
+    const run = (image: string) => JSON.parse(nicoff(['run', image, '--pcap', pcap, '--json']).stdout) as { actions?: unknown; maps?: unknown };
+    const a = run(join(tmp, 'flat.nfp'));
+    const b = run(join(tmp, 'published.nfp'));
+    expect(a.maps).toBeDefined();
+    expect(a.actions).toEqual(b.actions);
+    expect(a.maps).toEqual(b.maps);
+  });
+
   test.each([
     [['--start-pc', '99999'], /--start-pc 99999: expected a code-store address/],
     [['--done-pc', 'one'], /--done-pc one: expected a code-store address/],
