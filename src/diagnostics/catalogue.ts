@@ -8,7 +8,7 @@
  *   NC3xxx  execution (reference interpreter, kernel oracle)
  *   NC4xxx  verifier (invalid programs)            -- issue 3
  *   NC5xxx  unsupported on the NFP                  -- issue 3/5
- *   NC6xxx  NFP microcode (decode, encode, assemble)
+ *   NC6xxx  NFP microcode (decode, encode, assemble), images, simulator; NC61xx devices
  *   NC7xxx  TLS (key logs, records, decryption)     -- TLS offload issue
  *   NC8xxx  usage (command line)
  *   NC9xxx  internal errors
@@ -242,6 +242,17 @@ export const CATALOGUE = {
   NC6058: row('input', 'software NFP map {map}: {reason}'),
   NC6059: row('input', 'software NFP map table {table}: {reason}'),
   NC6060: row('input', 'the image computes array-map value addresses for a layout ({assumed}) the software NFP does not use ({actual}); compile it again for this firmware'),
+  // devices (src/nfp-backend/device), NC6100-NC6119
+  NC6100: row('input', 'device {device}: {reason}'),
+  NC6101: row('input', 'device {device}: its saved state {file} is damaged ({reason}); `nicoff unload --dev {device} --force` discards it'),
+  NC6102: row('input', 'device {device} already has {program} loaded (since {since}); add --force to replace it'),
+  NC6103: row('input', 'nothing is loaded on {device}'),
+  NC6104: row('input', 'device {device}, map {map}: {reason}'),
+  NC6105: row('input', 'device {device} is busy: process {pid} holds its lock (waited {waited} s)'),
+  NC6106: row('input', 'no network device {device} on this machine; a software NFP is named sim0, sim1, ... (`nicoff load prog.o --dev sim0`)'),
+  NC6107: row('unsupported-nfp', 'device {device}: --mode offload needs an NFP (driver nfp), but its driver is {driver}; --mode native or --mode generic attaches to the host XDP path instead'),
+  NC6108: row('input', 'device {device}: the kernel refused {what}: {reason}'),
+  NC6109: row('usage', 'device {device}: {reason}'),
   // NFP firmware image (src/nfp-backend/image), NC6020-NC6039
   NC6020: row('input', 'not an nicoff NFP image: {reason}'),
   NC6021: row('input', 'ELF machine is {machine}, not EM_NFP (250): not an NFP firmware image'),
