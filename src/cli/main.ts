@@ -21,6 +21,10 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   verify: async () => (await import('./commands/verify.js')).registerVerify,
   compile: async () => (await import('./commands/compile.js')).registerCompile,
   tls: async () => (await import('./commands/tls.js')).registerTls,
+  load: async () => (await import('./commands/device.js')).registerDevice,
+  unload: async () => (await import('./commands/device.js')).registerDevice,
+  status: async () => (await import('./commands/device.js')).registerDevice,
+  map: async () => (await import('./commands/device.js')).registerDevice,
 };
 
 const EXIT_HELP = `
@@ -47,7 +51,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   // Global options take no values, so the first word that is not an option names the command.
   const named = argv.slice(2).find((word) => !word.startsWith('-'));
   const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
-  for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
+  // One module may register several commands (load, unload, status, map): register each module once.
+  for (const register of new Set(await Promise.all(wanted.map((name) => COMMANDS[name]!())))) register(program);
   for (const c of program.commands) c.exitOverride().addHelpText('after', EXIT_HELP);
   program.hook('preAction', (_this, action) => configureColour(action.optsWithGlobals() as GlobalOptions));
   return program;

@@ -11,6 +11,19 @@ import { isNfpImage, readNfpImage } from '../../nfp-backend/image/read-image.js'
 import { toLoadedProgram } from '../../nfp-backend/image/nfp-image.js';
 import { runCaptureOnNfp } from '../../nfp-backend/sim/run-capture-on-nfp.js';
 import type { Capture } from '../../pcap/capture.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOntoDevice } from '../../compiler/device-load.js';
+import { formatValue } from '../../ebpf/map-value-layout.js';
+import type { DeviceRunReport, NfpDevice } from '../../nfp-backend/device/nfp-device.js';
+import { openDevice } from '../../nfp-backend/device/open-device.js';
+import { cycleHistogram, cycleHistogramRows, cycleHistogramSvg } from '../../nfp-backend/sim/cycle-histogram.js';
+import { progressBar, startSpinner } from '../progress.js';
+
+/** Captures this long get a progress bar on a terminal; it is redrawn every PROGRESS_EVERY packets. */
+const PROGRESS_MIN_PACKETS = 50_000;
+const PROGRESS_EVERY = 16_384;
 
 interface RunOptions extends GlobalOptions {
   pcap: string;
@@ -18,7 +31,12 @@ interface RunOptions extends GlobalOptions {
   engine?: string;
   watchdog: string;
   out?: string;
+  outTx?: string;
+  outDrop?: string;
+  plot?: string;
   repeat: string;
+  dev?: string;
+  stateDir?: string;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -48,8 +66,9 @@ function runImage(bytes: Uint8Array, file: string, opts: RunOptions): void {
   if (opts.prog) fail('NC8001', { reason: '--prog selects a program of an eBPF object; an NFP image holds one program' });
   const repeat = Number(opts.repeat);
   if (repeat !== 1) fail('NC8001', { reason: '--repeat is not supported for NFP images; npm run bench measures the simulator' });
-  const watchdogCycles = Number(opts.watchdog);
-  if (!Number.isInteger(watchdogCycles) || watchdogCycles < 1 || watchdogCycles > 1e9) fail('NC8001', { reason: `--watchdog must be a whole number from 1 to 1000000000, not ${opts.watchdog}` });
+  const deviceOnly = (['outTx', 'outDrop', 'plot'] as const).find((k) => opts[k] !== undefined);
+  if (deviceOnly) fail('NC8001', { reason: `--${deviceOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is reported for devices and eBPF objects; run the object, or load it with nicoff load and use --dev` });
+  const watchdogCycles = parseWatchdog(opts.watchdog);
   const image = readNfpImage(bytes, file);
   const program = toLoadedProgram(image);
   const capture = readCapture(readInputFile(opts.pcap), { file: opts.pcap });
@@ -124,26 +143,150 @@ function runImage(bytes: Uint8Array, file: string, opts: RunOptions): void {
   if (cut) process.exitCode = EXIT.badInput;
 }
 
+function parseWatchdog(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1e9) fail('NC8001', { reason: `--watchdog must be a whole number from 1 to 1000000000, not ${text}` });
+  return n;
+}
+
+/** NFP actions each output capture takes: --out passed or transmitted, --out-tx transmitted, --out-drop dropped or aborted. */
+const OUTPUT_ACTIONS: Record<'out' | 'outTx' | 'outDrop', ReadonlySet<string>> = {
+  out: new Set(['pass', 'tx']),
+  outTx: new Set(['tx']),
+  outDrop: new Set(['drop', 'drop-silent', 'abort']),
+};
+
+/**
+ * A capture through a device (`--dev`), or through a temporary software NFP
+ * that the object is compiled and loaded onto first (`nicoff run prog.o`).
+ */
+async function runOnDevice(device: NfpDevice, label: string, opts: RunOptions): Promise<void> {
+  if (Number(opts.repeat) !== 1) fail('NC8001', { reason: '--repeat runs the reference interpreter (--engine ref); npm run bench measures the software NFP' });
+  const watchdogCycles = parseWatchdog(opts.watchdog);
+  const capture = readCapture(readInputFile(opts.pcap), { file: opts.pcap });
+  const frames = ethernetFrames(capture, opts.pcap);
+  const outputs = (['out', 'outTx', 'outDrop'] as const).filter((k) => opts[k] !== undefined).map((k) => ({ file: opts[k]!, actions: OUTPUT_ACTIONS[k], packets: [] as { data: Uint8Array; timestampNs: bigint }[] }));
+  const spinner = frames.length >= PROGRESS_MIN_PACKETS ? await startSpinner(progressBar('running', 0, frames.length), opts) : undefined;
+  let report: DeviceRunReport;
+  try {
+    report = device.run(frames, {
+      watchdogCycles,
+      onResult: (i, r) => {
+        if (r.status === 'ok') for (const o of outputs) if (o.actions.has(r.action)) o.packets.push({ data: r.packet, timestampNs: capture.packets[i]!.timestampNs });
+        if (spinner && (i + 1) % PROGRESS_EVERY === 0) {
+          spinner.text = progressBar('running', i + 1, frames.length);
+          spinner.render();
+        }
+      },
+    });
+  } finally {
+    spinner?.stop();
+  }
+  for (const o of outputs) writeFileAtomic(o.file, writePcap(o.packets, { linkType: LINKTYPE.ETHERNET }));
+  const histogram = cycleHistogram(report.summary.cycleCounts);
+  if (opts.plot) writeFileAtomic(opts.plot, cycleHistogramSvg(histogram, `${label}: cycles per packet over ${report.summary.packets} packets`));
+  const cut = capture.truncation ? truncationDiagnostic(capture.truncation, capture.packets.length, opts.pcap) : undefined;
+  const s = report.summary;
+  const faults = Object.values(s.faults).reduce((a, b) => a + b, 0);
+  const completed = s.packets - faults;
+  const byName = new Map(report.maps.map((m) => [m.name, m]));
+  const changes = report.changes.map((c) => {
+    const m = byName.get(c.map)!;
+    return { map: c.map, key: formatValue(m.key, c.key), before: c.before ? formatValue(m.value, c.before) : null, after: c.after ? formatValue(m.value, c.after) : null };
+  });
+  const t = s.throughput;
+  if (opts.json) {
+    printJson({
+      ok: !cut,
+      device: label,
+      packets: s.packets,
+      actions: s.actions,
+      faults: s.faults,
+      instructions: s.instructions,
+      cycles: s.cycles,
+      stalls: s.stalls,
+      cyclesHistogram: histogram,
+      throughput: t,
+      written: outputs.map((o) => ({ file: o.file, packets: o.packets.length })),
+      plot: opts.plot ?? null,
+      truncation: cut,
+      mapChanges: changes,
+    });
+  } else {
+    const out: string[] = [];
+    out.push(`${style.heading(label)}: ${s.packets} packets from ${opts.pcap}`);
+    out.push(table([['action', 'packets'], ...Object.entries(s.actions).map(([k, v]) => [k, String(v)])]));
+    if (faults) out.push(style.bad(`${faults} packets stopped with a fault: ${Object.entries(s.faults).map(([k, v]) => `${k} x${v}`).join(', ')}`));
+    if (completed) {
+      const per = (n: number) => (n / completed).toFixed(1);
+      out.push(`per packet (mean of ${completed}): ${per(s.instructions)} NFP instructions, ${per(s.cycles)} cycles`);
+      out.push('cycles per packet:', ...cycleHistogramRows(histogram).map((r) => `  ${r}`));
+      out.push(
+        `throughput model (${t.latencyModel}, first ${t.packets} packets): ${(t.packetsPerSecond / 1e6).toFixed(1)} Mpps, ` +
+          `${(t.lineRateFraction * 100).toFixed(0)}% of 2x10GbE line rate (${(t.lineRatePps / 1e6).toFixed(2)} Mpps at 64 B)`,
+      );
+      out.push(style.warn(t.disclaimer));
+    }
+    if (changes.length) {
+      out.push('', style.heading(`map changes (${changes.length})`));
+      for (const c of changes.slice(0, 20)) out.push(`  ${c.map}[${c.key}]: ${c.before ?? '(none)'} -> ${c.after ?? '(deleted)'}`);
+      if (changes.length > 20) out.push(`  ... ${changes.length - 20} more`);
+    } else out.push('no map changed');
+    for (const o of outputs) out.push(`wrote ${o.packets.length} packets to ${o.file}`);
+    if (opts.plot) out.push(`wrote the cycles histogram to ${opts.plot}`);
+    printData(out.join('\n'));
+    if (cut) printMessage(`${style.warn('warning')} ${formatDiagnostic(cut)}`);
+  }
+  if (cut) process.exitCode = EXIT.badInput;
+}
+
+/** `nicoff run prog.o`: compile for and run on a software NFP of its own, removed afterwards. */
+async function runObjectOnNfp(file: string, bytes: Uint8Array, opts: RunOptions): Promise<void> {
+  const obj = loadObject(bytes, { path: file });
+  const prog = findProgram(obj, opts.prog);
+  const stateDir = mkdtempSync(join(tmpdir(), 'nicoff-run-'));
+  try {
+    const device = openDevice('sim0', { stateDir });
+    loadOntoDevice(device, obj, prog, { objectPath: file, objectBytes: bytes });
+    await runOnDevice(device, `${prog.name} on a temporary software NFP`, opts);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run every packet of a capture through a program (eBPF object: reference interpreter; NFP image: the software NFP) and count the verdicts')
-    .argument('<object>', 'eBPF ELF object built by clang, or an NFP image (prog.nfp)')
+    .description('run every packet of a capture through a program: on a device (--dev), an eBPF object compiled for a temporary software NFP (default) or on the reference interpreter (--engine ref), or an NFP image')
+    .argument('[object]', 'eBPF ELF object built by clang, or an NFP image (prog.nfp); leave it out with --dev')
     .requiredOption('--pcap <file>', 'input capture (pcap or pcapng, Ethernet frames)')
+    .option('--dev <name>', 'run on the program loaded on this device (a software NFP, simN)')
+    .option('--state-dir <dir>', 'where software devices keep their state (default $XDG_STATE_HOME/nicoff)')
     .option('--prog <name>', 'program to run (default: the first in the object)')
-    .addOption(new Option('--engine <engine>', 'execution engine: ref (eBPF objects), nfp-sim (NFP images; chosen for them)').choices(['ref', 'nfp-sim']))
-    .option('--watchdog <cycles>', 'NFP images: cycles a packet may take before it is stopped', '100000')
+    .addOption(new Option('--engine <engine>', 'eBPF objects: nfp-sim (compile, run on a temporary software NFP; the default) or ref (the reference interpreter)').choices(['ref', 'nfp-sim']))
+    .option('--watchdog <cycles>', 'software NFP: cycles a packet may take before it is stopped', '100000')
     .option('--out <file>', 'write the packets the program passed or transmitted to this pcap')
-    .option('--repeat <n>', 'run each packet N times (maps keep counting; verdicts come from the first run)', '1')
-    .action(function (this: Command, file: string) {
+    .option('--out-tx <file>', 'software NFP: write the packets it transmitted (XDP_TX) to this pcap')
+    .option('--out-drop <file>', 'software NFP: write the packets it dropped or aborted to this pcap')
+    .option('--plot <file.svg>', 'software NFP: draw the per-packet cycles histogram')
+    .option('--repeat <n>', 'reference interpreter: run each packet N times (maps keep counting; verdicts come from the first run)', '1')
+    .action(async function (this: Command, file: string | undefined) {
       const opts = this.optsWithGlobals() as RunOptions;
       const repeat = Number(opts.repeat);
       if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1e7) fail('NC8001', { reason: `--repeat must be a whole number from 1 to 10000000, not ${opts.repeat}` });
-      const bytes = readInputFile(file);
-      if (isNfpImage(bytes)) return runImage(bytes, file, opts);
-      if (opts.engine === 'nfp-sim') fail('NC8001', { reason: `--engine nfp-sim runs NFP images; ${file} is not one (compile it first)` });
+      if (opts.dev !== undefined) {
+        if (file !== undefined) fail('NC8001', { reason: `--dev runs the program loaded on ${opts.dev}; load ${file} first (nicoff load ${file} --dev ${opts.dev}) or leave --dev out` });
+        if (opts.engine === 'ref') fail('NC8001', { reason: '--engine ref runs an eBPF object, not a device' });
+        return runOnDevice(openDevice(opts.dev, opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}), opts.dev, opts);
+      }
+      if (file === undefined) fail('NC8001', { reason: 'name an object or image to run, or a device with --dev' });
+      const bytes = readInputFile(file!);
+      if (isNfpImage(bytes)) return runImage(bytes, file!, opts);
+      const deviceOnly = (['outTx', 'outDrop', 'plot'] as const).find((k) => opts[k] !== undefined);
+      if (opts.engine !== 'ref' && repeat === 1) return runObjectOnNfp(file!, bytes, opts);
+      if (deviceOnly) fail('NC8001', { reason: `--${deviceOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is reported by the software NFP; leave out --engine ref and --repeat` });
       opts.engine = 'ref';
-      const obj = loadObject(bytes, { path: file });
+      const obj = loadObject(bytes, { path: file! });
       const prog = findProgram(obj, opts.prog);
       const capture = readCapture(readInputFile(opts.pcap), { file: opts.pcap });
       const frames = ethernetFrames(capture, opts.pcap);

@@ -14,6 +14,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Ora } from 'ora';
+import { progressBar, startSpinner } from '../progress.js';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { truncationDiagnostic } from '../../pcap/index.js';
@@ -443,10 +444,8 @@ function jsonConnections(report: ReplayReport): unknown[] {
 
 // ---------------------------------------------------------------- command
 
-/** ora is loaded only when a progress bar is shown (it and its dependencies cost start-up time otherwise). */
-async function progressSpinner(file: string): Promise<Ora | undefined> {
-  // A terminal of zero columns (a pty nobody sized) would make ora clear lines forever.
-  if (!process.stderr.isTTY || !(process.stderr.columns > 0)) return undefined;
+/** A bar for captures big enough to take a while. */
+async function progressSpinner(file: string, json: boolean | undefined): Promise<Ora | undefined> {
   let size = 0;
   try {
     size = statSync(file).size;
@@ -454,14 +453,7 @@ async function progressSpinner(file: string): Promise<Ora | undefined> {
     return undefined; // the replay reports the unreadable file
   }
   if (size < LARGE_CAPTURE_BYTES) return undefined;
-  const { default: ora } = await import('ora');
-  return ora({ stream: process.stderr, text: 'replaying', discardStdin: false }).start();
-}
-
-function progressText(done: number, total: number): string {
-  const width = 30;
-  const filled = total ? Math.round((done / total) * width) : width;
-  return `replaying [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} packets`;
+  return startSpinner('replaying', { json });
 }
 
 async function replay(file: string, opts: TlsReplayOptions): Promise<void> {
@@ -474,7 +466,7 @@ async function replay(file: string, opts: TlsReplayOptions): Promise<void> {
   if (!opts.json) for (const w of warnings) printMessage(`${style.warn('warning')} ${formatDiagnostic(w)}`);
 
   const plaintext = opts.writePlaintext ? new PlaintextDirWriter(opts.writePlaintext) : undefined;
-  const spinner = await progressSpinner(file);
+  const spinner = await progressSpinner(file, opts.json);
   let report: ReplayReport;
   let source: ReplaySource;
   try {
@@ -487,7 +479,7 @@ async function replay(file: string, opts: TlsReplayOptions): Promise<void> {
       ...(spinner
         ? {
             onProgress: (done: number, total: number) => {
-              spinner.text = progressText(done, total);
+              spinner.text = progressBar('replaying', done, total);
               spinner.render();
             },
           }
