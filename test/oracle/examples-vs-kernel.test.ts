@@ -55,6 +55,7 @@ const EXAMPLE_NAMES = [
   'xdp_count',
   'xdp_tcp_syn_count',
   'xdp_ttl_histogram',
+  'xdp_blocklist',
 ];
 const MUTATIONS = 100;
 
