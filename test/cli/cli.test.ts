@@ -170,9 +170,9 @@ describe('disasm', () => {
 });
 
 describe('run', () => {
-  test('counts verdicts, writes the forwarded packets, and tshark reads the output', () => {
+  test('--engine ref: counts verdicts, writes the forwarded packets, and tshark reads the output', () => {
     const out = join(tmp, 'out.pcap');
-    const r = nicoff(['run', 'examples/xdp_udp53.o', '--pcap', 'examples/xdp_udp53.pcap', '--out', out, '--json']);
+    const r = nicoff(['run', 'examples/xdp_udp53.o', '--pcap', 'examples/xdp_udp53.pcap', '--engine', 'ref', '--out', out, '--json']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
     const total = Object.values(j.verdicts as Record<string, number>).reduce((a, b) => a + b, 0) + j.errors;
@@ -189,7 +189,7 @@ describe('run', () => {
     const full = readFileSync(join(root, 'examples', 'xdp_proto_count.pcap'));
     const cut = join(tmp, 'cut.pcap');
     writeFileSync(cut, full.subarray(0, full.length - 10));
-    const r = nicoff(['run', 'examples/xdp_proto_count.o', '--pcap', cut, '--json']);
+    const r = nicoff(['run', 'examples/xdp_proto_count.o', '--pcap', cut, '--engine', 'ref', '--json']);
     expect(r.status).toBe(2);
     const j = JSON.parse(r.stdout);
     expect(j.truncation.code).toBe('NC2002');

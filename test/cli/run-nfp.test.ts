@@ -49,7 +49,7 @@ goldenDescribe('nicoff run on an NFP image agrees with nicoff run on the eBPF ob
     const nfpOut = join(tmp, `${name}-nfp.pcap`);
     const refOut = join(tmp, `${name}-ref.pcap`);
     const nfp = nicoff(['run', join(tmp, `${name}.nfp`), '--pcap', pcap, '--out', nfpOut, '--json']);
-    const ref = nicoff(['run', join(root, 'examples', `${name}.o`), '--pcap', pcap, '--out', refOut, '--json']);
+    const ref = nicoff(['run', join(root, 'examples', `${name}.o`), '--pcap', pcap, '--engine', 'ref', '--out', refOut, '--json']);
     expect(nfp.status).toBe(0);
     expect(ref.status).toBe(0);
     const n = JSON.parse(nfp.stdout);
