@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import { regenerateBenchmarksDoc } from './benchmarks-doc.js';
 import { REPO_ROOT, writeGroupResult, type GroupResult } from './group-result.js';
 import { runCompilerGroup } from './compiler.js';
+import { runDeviceGroup } from './device.js';
 import { runInterpGroup } from './interp.js';
 import { runLoaderGroup } from './loader.js';
 import { runNfpSimGroup } from './nfp-sim.js';
@@ -20,6 +21,7 @@ const GROUPS: Record<string, () => GroupResult | Promise<GroupResult>> = {
   'nfp-sim': runNfpSimGroup,
   compiler: runCompilerGroup,
   tls: runTlsGroup,
+  device: runDeviceGroup,
 };
 
 async function main(): Promise<void> {
