@@ -94,6 +94,9 @@ describe('a software NFP from the command line', () => {
     const status = json<{ loaded: { counters: { runs: number; packets: number; actions: Record<string, number> } } }>(['status', ...dev]);
     expect(status.loaded.counters).toMatchObject({ runs: 2, packets: first.packets + second.packets, actions: { drop: blocked } });
 
+    const all = json<{ devices: { device: string; loaded?: { program: string } }[] }>(['status', '--state-dir', state]);
+    expect(all.devices.map((d) => [d.device, d.loaded?.program])).toEqual([['sim0', 'xdp_blocklist']]);
+
     expect(json<{ unloaded: string }>(['unload', ...dev]).unloaded).toBe('xdp_blocklist');
     expect(json<{ loaded?: unknown }>(['status', ...dev]).loaded).toBeUndefined();
     const after = nicoff(['map', 'dump', 'blocked_sources', ...dev]);
@@ -210,6 +213,10 @@ describe('bad input: one coded line, a documented exit status, nothing changed',
     expect(r.status).toBe(2);
     oneCodedLine(r.stderr, 'NC6101');
     expect(r.stderr).toMatch(/checksum mismatch.*nicoff unload --dev sim3 --force/);
+    // The list of every device still shows it, with the diagnostic, and exits 0.
+    const list = nicoff(['status', '--state-dir', s]);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/sim3\n.*NC6101/);
     expect(nicoff(['unload', '--force', ...d]).status).toBe(0);
     expect(json<{ loaded?: unknown }>(['status', ...d]).loaded).toBeUndefined();
   });

@@ -5,7 +5,8 @@
  * from the other namespace with ping, reads the per-protocol counter back
  * with `nicoff map lookup/dump` and checks it against the number of requests
  * ping sent, then unloads and checks with bpftool that nothing stays
- * attached. --mode offload on the veth is refused naming its driver, and the
+ * attached. Typed map fields are checked against bpftool's own BTF
+ * formatting. --mode offload on the veth is refused naming its driver, and the
  * kernel's own refusal of offload to a veth (asked directly) becomes NC6108.
  * Traffic stays inside the namespaces made here; they are removed at the end.
  *
@@ -113,6 +114,28 @@ maybe('the Linux driver shim on a veth pair in namespaces of its own', () => {
     const unload = nicoffInB(['unload', '--dev', DEV_B]);
     expect(unload.stdout.trim()).toBe(`unloaded xdp_proto_count from ${DEV_B}`);
     expect(xdpAttached()).toBe('[]');
+  }, 60_000);
+
+  test("typed map fields: what nicoff writes from {field=value} text, bpftool's BTF formatting reads back, and nicoff shows it the same way (xdp_l4_lb, which the NFP refuses, on the host path)", () => {
+    const object = join(root, 'examples', 'xdp_l4_lb.o');
+    expect(nicoffInB(['load', object, '--dev', DEV_B, '--mode', 'generic']).status).toBe(0);
+    try {
+      const key = '{addr=0x0100000a, port=0x5000, protocol=6}';
+      const value = '{addr=1, local_addr=2, mac=[2, 0, 0, 0, 0, 1]}';
+      expect(nicoffInB(['map', 'update', 'vips', key, value, '--dev', DEV_B]).status).toBe(0);
+      const ours = JSON.parse(nicoffInB(['map', 'dump', 'vips', '--dev', DEV_B, '--json']).stdout) as { entries: { key: string; value: string; formatted: { key: string; value: string } }[] };
+      const status = JSON.parse(nicoffInB(['status', '--dev', DEV_B, '--json']).stdout) as { loaded: { maps: { name: string; id: number }[] } };
+      const id = status.loaded.maps.find((m) => m.name === 'vips')!.id;
+      const theirs = JSON.parse(sh('ip', ['netns', 'exec', NS_B, 'bpftool', '-j', 'map', 'dump', 'id', String(id)]).stdout) as { key: string[]; formatted: { key: unknown; value: unknown } }[];
+      // bpftool's formatted JSON in nicoff's text form: {a=1, b=[2, 3]}.
+      const text = (v: unknown): string =>
+        Array.isArray(v) ? `[${v.map(text).join(', ')}]` : typeof v === 'object' && v !== null ? `{${Object.entries(v).map(([k, x]) => `${k}=${text(x)}`).join(', ')}}` : String(v);
+      expect(theirs).toHaveLength(1);
+      expect(ours.entries.map((e) => e.formatted)).toEqual([{ key: text(theirs[0]!.formatted.key), value: text(theirs[0]!.formatted.value) }]);
+      expect(ours.entries[0]!.key).toBe(theirs[0]!.key.map((b) => b.slice(2)).join(''));
+    } finally {
+      expect(nicoffInB(['unload', '--dev', DEV_B]).status).toBe(0);
+    }
   }, 60_000);
 
   test('--mode offload on the veth is refused naming its driver, and nothing is attached', () => {

@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import { loadOntoDevice } from '../../compiler/device-load.js';
 import { COMPILE_FIRMWARES, type CompileFirmware } from '../../compiler/compile-program.js';
-import { fail } from '../../diagnostics/diagnostic.js';
+import { fail, formatDiagnostic, NicoffError, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { loadObject } from '../../ebpf/load-object.js';
 import { formatValue, parseValue } from '../../ebpf/map-value-layout.js';
 import type { AttachMode, DeviceMap, DeviceStatus, MapUpdateFlag, NfpDevice } from '../../nfp-backend/device/nfp-device.js';
-import { openDevice } from '../../nfp-backend/device/open-device.js';
+import { listDevices, openDevice } from '../../nfp-backend/device/open-device.js';
 import { readInputFile } from '../input-files.js';
 import { printData, printJson, style, table, type GlobalOptions } from '../output.js';
 import { startSpinner } from '../progress.js';
@@ -112,8 +112,23 @@ export function registerDevice(program: Command): void {
     printData(what ? `unloaded ${what} from ${opts.dev}` : `nothing was loaded on ${opts.dev}`);
   });
 
-  withDeviceOptions(program.command('status').description('what is loaded on a device, since when, with which maps and counters'), true).action(function (this: Command) {
+  withDeviceOptions(program.command('status').description('what is loaded on a device (every device nicoff knows here, without --dev), since when, with which maps and counters'), false).action(function (this: Command) {
     const opts = this.optsWithGlobals() as DeviceOptions;
+    if (opts.dev === undefined) {
+      // One damaged device must not hide the others: it is listed with its diagnostic.
+      const all = listDevices(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}).map((d): DeviceStatus | { device: string; error: Diagnostic } => {
+        try {
+          return d.status();
+        } catch (e) {
+          if (e instanceof NicoffError) return { device: d.name, error: e.diagnostic };
+          throw e;
+        }
+      });
+      if (opts.json) return printJson({ devices: all });
+      const text = (s: (typeof all)[number]) => ('error' in s ? `${style.heading(s.device)}\n  ${style.bad(formatDiagnostic(s.error))}` : statusText(s));
+      printData(all.length ? all.map(text).join('\n') : 'no devices yet (a software NFP appears on its first load: nicoff load prog.o --dev sim0)');
+      return;
+    }
     const s = deviceFromOptions(opts).status();
     if (opts.json) return printJson(s);
     printData(statusText(s));

@@ -85,7 +85,7 @@ function bytesFromJson(v: unknown): Uint8Array {
   return Uint8Array.from((v as string[]).map((x) => Number(x)));
 }
 
-function currentNetns(): string {
+export function currentNetns(): string {
   try {
     return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))?.[1] ?? 'unknown';
   } catch {

@@ -4,10 +4,11 @@
  * network namespace, handled by the Linux driver shim. The state directory
  * is `--state-dir`, else $XDG_STATE_HOME/nicoff, else ~/.local/state/nicoff.
  */
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fail } from '../../diagnostics/diagnostic.js';
-import { LinuxDriverShim, type LinuxShimOptions } from './linux-driver-shim.js';
+import { currentNetns, LinuxDriverShim, type LinuxShimOptions } from './linux-driver-shim.js';
 import { detectNetdev } from './netdev-detect.js';
 import type { NfpDevice } from './nfp-device.js';
 import { SoftwareNfpDevice } from './software-device.js';
@@ -37,4 +38,29 @@ export function openDevice(name: string, options: OpenDeviceOptions = {}): NfpDe
   const netdev = detectNetdev(name, options.sysfsRoot);
   if (!netdev) return fail('NC6106', { device: name });
   return new LinuxDriverShim(netdev, stateDir, options);
+}
+
+/**
+ * Every device with a state under `stateDir` that this network namespace
+ * can reach: software NFPs, and network devices nicoff loaded here.
+ */
+export function listDevices(options: OpenDeviceOptions = {}): NfpDevice[] {
+  const stateDir = options.stateDir ?? defaultStateDir();
+  let names: string[];
+  try {
+    names = readdirSync(join(stateDir, 'devices'));
+  } catch {
+    return [];
+  }
+  const netns = currentNetns();
+  const out: NfpDevice[] = [];
+  for (const entry of names.sort()) {
+    if (isSoftwareDeviceName(entry)) out.push(new SoftwareNfpDevice(entry, stateDir));
+    const m = /^(.+)@netns-(\d+|unknown)$/.exec(entry);
+    if (m && m[2] === netns) {
+      const netdev = detectNetdev(m[1]!, options.sysfsRoot);
+      if (netdev) out.push(new LinuxDriverShim(netdev, stateDir, options));
+    }
+  }
+  return out;
 }
