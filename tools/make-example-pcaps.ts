@@ -223,11 +223,11 @@ const SCRIPTS: Record<string, ExampleScript> = {
     s.shortFrames();
   },
   xdp_blocklist: (s) => {
-    for (let i = 0; i < 6; i++) s.add(s.udp4({ src: '198.51.100.7', dport: 53 }), 'from 198.51.100.7: dropped once it is blocked');
+    for (let i = 0; i < 6; i++) s.add(s.udp4({ src: '198.51.100.7', dport: 53, payload: dnsQuery(0x200 + i, 'example.org') }), 'from 198.51.100.7: dropped once it is blocked');
     for (let i = 0; i < 3; i++) s.add(s.tcp4({ src: '203.0.113.9', dport: 22, flags: TCP_FLAGS.SYN }), 'from 203.0.113.9: dropped once it is blocked');
     for (let i = 0; i < 8; i++) s.add(s.udp4({ dport: 7 }), 'from a random address: passes');
     s.add(s.icmp4({ src: '198.51.100.7', type: 8, options: ROUTER_ALERT }), 'from 198.51.100.7 with an IP option');
-    s.add(s.udp4({ src: '198.51.100.7', dport: 53, vlans: [{ vid: 10 }] }), 'VLAN-tagged (not parsed): passes');
+    s.add(s.udp4({ src: '198.51.100.7', dport: 53, payload: dnsQuery(0x2ff, 'example.org'), vlans: [{ vid: 10 }] }), 'VLAN-tagged (not parsed): passes');
     for (let i = 0; i < 2; i++) s.add(s.udp6({ dport: 9 }), 'IPv6: passes');
     s.add(s.arp(), 'ARP: passes');
     s.shortFrames();

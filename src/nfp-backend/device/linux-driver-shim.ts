@@ -33,7 +33,7 @@ import type { NfpImage } from '../image/nfp-image.js';
 import { withDeviceLock } from './device-lock.js';
 import { DeviceStateStore } from './device-state-store.js';
 import { NFP_DRIVER, type NetdevInfo } from './netdev-detect.js';
-import type { AttachMode, DeviceLoadReport, DeviceLoadRequest, DeviceMap, DeviceMapEntry, DeviceRunReport, DeviceStatus, MapUpdateFlag, NfpDevice } from './nfp-device.js';
+import { deviceMapOf, type AttachMode, type DeviceLoadReport, type DeviceLoadRequest, type DeviceMap, type DeviceMapEntry, type DeviceRunReport, type DeviceStatus, type MapUpdateFlag, type NfpDevice } from './nfp-device.js';
 
 const ATTACH_TYPE: Record<AttachMode, string> = { offload: 'xdpoffload', native: 'xdpdrv', generic: 'xdpgeneric' };
 const BPFFS = '/sys/fs/bpf';
@@ -287,18 +287,7 @@ export class LinuxDriverShim implements NfpDevice {
   }
 
   private deviceMap(r: ShimRecord, m: ShimRecord['maps'][number]): DeviceMap {
-    // The kernel truncates map names to 15 characters; the layouts are keyed by the object's names.
-    const layout = r.layouts[m.name] ?? Object.entries(r.layouts).find(([k]) => k.startsWith(m.name))?.[1];
-    return {
-      name: m.name,
-      type: m.type,
-      keySize: m.keySize,
-      valueSize: m.valueSize,
-      maxEntries: m.maxEntries,
-      id: m.id,
-      key: layout?.key ?? { kind: 'bytes', size: m.keySize },
-      value: layout?.value ?? { kind: 'bytes', size: m.valueSize },
-    };
+    return deviceMapOf(m, m.id, r.layouts);
   }
 
   status(): DeviceStatus {

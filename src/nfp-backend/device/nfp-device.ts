@@ -41,6 +41,29 @@ export interface DeviceMap {
   value: ValueLayout;
 }
 
+/**
+ * A map as a device reports it, typed by the layouts recorded at load (by
+ * the object's map name; the kernel cuts names to 15 characters, so a
+ * kernel map name also matches the object name it starts).
+ */
+export function deviceMapOf(
+  m: { name: string; type: string; keySize: number; valueSize: number; maxEntries: number },
+  id: number,
+  layouts: Readonly<Record<string, { key?: ValueLayout; value?: ValueLayout }>>,
+): DeviceMap {
+  const layout = layouts[m.name] ?? (m.name.length === 15 ? Object.entries(layouts).find(([k]) => k.startsWith(m.name))?.[1] : undefined);
+  return {
+    name: m.name,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    id,
+    key: layout?.key ?? { kind: 'bytes', size: m.keySize },
+    value: layout?.value ?? { kind: 'bytes', size: m.valueSize },
+  };
+}
+
 export interface DeviceMapEntry {
   key: Uint8Array;
   value: Uint8Array;

@@ -20,17 +20,18 @@ import { runCaptureOnNfp } from '../sim/run-capture-on-nfp.js';
 import type { NfpMapDef } from '../sim/sim-types.js';
 import { withDeviceLock } from './device-lock.js';
 import { DeviceStateStore, sha256, STATE_FORMAT, STATE_VERSION, type DeviceStateBody, type StoredMap, type StoredProgram } from './device-state-store.js';
-import type {
-  DeviceLoadReport,
-  DeviceLoadRequest,
-  DeviceMap,
-  DeviceMapChange,
-  DeviceMapEntry,
-  DeviceRunOptions,
-  DeviceRunReport,
-  DeviceStatus,
-  MapUpdateFlag,
-  NfpDevice,
+import {
+  deviceMapOf,
+  type DeviceLoadReport,
+  type DeviceLoadRequest,
+  type DeviceMap,
+  type DeviceMapChange,
+  type DeviceMapEntry,
+  type DeviceRunOptions,
+  type DeviceRunReport,
+  type DeviceStatus,
+  type MapUpdateFlag,
+  type NfpDevice,
 } from './nfp-device.js';
 
 /** Negative errno values the map tables return, as the host's bpf(2) would name them. */
@@ -43,7 +44,6 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytesOf = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
-const BYTES = (size: number): ValueLayout => ({ kind: 'bytes', size });
 
 /** A loaded program opened for one operation: the image, a simulator whose maps hold the stored contents. */
 interface OpenProgram {
@@ -110,17 +110,7 @@ export class SoftwareNfpDevice implements NfpDevice {
   }
 
   private deviceMap(m: NfpMapDef, loaded: StoredProgram): DeviceMap {
-    const layout = loaded.layouts[m.name] as { key?: ValueLayout; value?: ValueLayout } | undefined;
-    return {
-      name: m.name,
-      type: m.type,
-      keySize: m.keySize,
-      valueSize: m.valueSize,
-      maxEntries: m.maxEntries,
-      id: m.tableId,
-      key: layout?.key ?? BYTES(m.keySize),
-      value: layout?.value ?? BYTES(m.valueSize),
-    };
+    return deviceMapOf(m, m.tableId, loaded.layouts as Record<string, { key?: ValueLayout; value?: ValueLayout }>);
   }
 
   private findMap(open: OpenProgram, name: string): NfpMapDef {
