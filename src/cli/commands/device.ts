@@ -76,7 +76,8 @@ export function registerDevice(program: Command): void {
       .option('--force', 'replace a program already loaded (or a damaged software device state)'),
   ).action(async function (this: Command, file: string) {
     const opts = this.optsWithGlobals() as LoadOptions;
-    const obj = loadObject(readInputFile(file), { path: file });
+    const objectBytes = readInputFile(file);
+    const obj = loadObject(objectBytes, { path: file });
     const progs = selectPrograms(obj, opts.prog);
     if (progs.length > 1) fail('NC8001', { reason: `${file} has ${progs.length} programs (${progs.map((p) => p.name).join(', ')}); name one with --prog` });
     const device = deviceFromOptions(opts);
@@ -85,7 +86,7 @@ export function registerDevice(program: Command): void {
     try {
       report = loadOntoDevice(device, obj, progs[0]!, {
         objectPath: file,
-        objectBytes: readInputFile(file),
+        objectBytes,
         ...(opts.mode ? { mode: opts.mode } : {}),
         force: opts.force ?? false,
         compile: { firmware: opts.firmware },

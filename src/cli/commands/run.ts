@@ -66,8 +66,7 @@ function runImage(bytes: Uint8Array, file: string, opts: RunOptions): void {
   if (opts.prog) fail('NC8001', { reason: '--prog selects a program of an eBPF object; an NFP image holds one program' });
   const repeat = Number(opts.repeat);
   if (repeat !== 1) fail('NC8001', { reason: '--repeat is not supported for NFP images; npm run bench measures the simulator' });
-  const deviceOnly = (['outTx', 'outDrop', 'plot'] as const).find((k) => opts[k] !== undefined);
-  if (deviceOnly) fail('NC8001', { reason: `--${deviceOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is reported for devices and eBPF objects; run the object, or load it with nicoff load and use --dev` });
+  refuseDeviceOnlyOptions(opts, 'is reported for devices and eBPF objects; run the object, or load it with nicoff load and use --dev');
   const watchdogCycles = parseWatchdog(opts.watchdog);
   const image = readNfpImage(bytes, file);
   const program = toLoadedProgram(image);
@@ -141,6 +140,12 @@ function runImage(bytes: Uint8Array, file: string, opts: RunOptions): void {
     if (cut) printMessage(`${style.warn('warning')} ${formatDiagnostic(cut)}`);
   }
   if (cut) process.exitCode = EXIT.badInput;
+}
+
+/** --out-tx, --out-drop and --plot come from the software NFP's per-packet results; other runs refuse them. */
+function refuseDeviceOnlyOptions(opts: RunOptions, why: string): void {
+  const given = (['outTx', 'outDrop', 'plot'] as const).find((k) => opts[k] !== undefined);
+  if (given) fail('NC8001', { reason: `--${given.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${why}` });
 }
 
 function parseWatchdog(text: string): number {
@@ -282,9 +287,8 @@ export function registerRun(program: Command): void {
       if (file === undefined) fail('NC8001', { reason: 'name an object or image to run, or a device with --dev' });
       const bytes = readInputFile(file!);
       if (isNfpImage(bytes)) return runImage(bytes, file!, opts);
-      const deviceOnly = (['outTx', 'outDrop', 'plot'] as const).find((k) => opts[k] !== undefined);
       if (opts.engine !== 'ref' && repeat === 1) return runObjectOnNfp(file!, bytes, opts);
-      if (deviceOnly) fail('NC8001', { reason: `--${deviceOnly.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is reported by the software NFP; leave out --engine ref and --repeat` });
+      refuseDeviceOnlyOptions(opts, 'is reported by the software NFP; leave out --engine ref and --repeat');
       opts.engine = 'ref';
       const obj = loadObject(bytes, { path: file! });
       const prog = findProgram(obj, opts.prog);

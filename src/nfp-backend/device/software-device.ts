@@ -215,10 +215,9 @@ export class SoftwareNfpDevice implements NfpDevice {
   }
 
   maps(): DeviceMap[] {
-    return this.locked(() => {
-      const o = this.open();
-      return this.deviceMaps(o.image, o.loaded);
-    });
+    const loaded = this.status().loaded;
+    if (!loaded) return fail('NC6103', { device: this.name });
+    return loaded.maps;
   }
 
   mapDump(map: string): DeviceMapEntry[] {
