@@ -203,6 +203,26 @@ describe('bad input: one coded line, a documented exit status, nothing changed',
     expect(out.packets).toBe(readCapture(full, {}).packets.length - 1);
   });
 
+  test('a state directory that cannot be made is NC6100; a device whose lock a live process holds is NC6105 after the wait', () => {
+    const file = join(state, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const r = nicoff(['load', BLOCKLIST, '--dev', 'sim0', '--state-dir', file]);
+    expect(r.status).toBe(2);
+    oneCodedLine(r.stderr, 'NC6100');
+    const s = freshState();
+    expect(nicoff(['load', BLOCKLIST, '--dev', 'sim0', '--state-dir', s]).status).toBe(0);
+    const holder = spawn('sleep', ['60']);
+    try {
+      writeFileSync(join(s, 'devices', 'sim0', 'lock'), `${holder.pid}\n`);
+      const busy = nicoff(['status', '--dev', 'sim0', '--state-dir', s]);
+      expect(busy.status).toBe(2);
+      oneCodedLine(busy.stderr, 'NC6105');
+      expect(busy.stderr).toMatch(new RegExp(`process ${holder.pid} holds its lock`));
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 60_000);
+
   test('a damaged state is reported with what to do, and unload --force clears it', () => {
     const s = freshState();
     const d = ['--dev', 'sim3', '--state-dir', s];
